@@ -1,0 +1,83 @@
+"""One error hierarchy and one diagnostic type for every stage.
+
+Stages report problems as `Diagnostic` values (collected, never printed); a stage that cannot
+go on raises a `RunwayError`. Only the CLI turns either into text and an exit code.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A located problem: `file:line:col: field.path: message` plus an optional hint."""
+
+    file: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+    field: str = ""
+    hint: str = ""
+    severity: Severity = Severity.ERROR
+
+    def location(self) -> str:
+        parts = [self.file]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.column is not None:
+                parts.append(str(self.column))
+        return ":".join(parts)
+
+    def render(self) -> str:
+        field = f"{self.field}: " if self.field else ""
+        prefix = "warning: " if self.severity is Severity.WARNING else ""
+        text = f"{self.location()}: {prefix}{field}{self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "column": self.column,
+            "field": self.field,
+            "message": self.message,
+            "hint": self.hint,
+            "severity": str(self.severity),
+        }
+
+
+class RunwayError(Exception):
+    """Base of every error a user can cause; the CLI prints `str(err)` and exits non-zero."""
+
+    exit_code = 1
+
+
+class UsageError(RunwayError):
+    """The command line itself is wrong (a path that does not exist, a bad option value)."""
+
+    exit_code = 2
+
+
+class ManifestError(RunwayError):
+    """One or more manifests are invalid; carries every diagnostic found in one pass."""
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = diagnostics
+        super().__init__("\n".join(d.render() for d in diagnostics))
+
+
+class BuildError(RunwayError):
+    """A chart could not be compiled or written."""
+
+
+class VerifyError(RunwayError):
+    """A chart failed verification."""

@@ -1,0 +1,204 @@
+"""YAML documents with the line and column of every node.
+
+The C composer of ruamel.yaml gives nodes with marks at a fraction of the cost of a round-trip
+load; we build plain data and a position map from the nodes ourselves, which is also where
+duplicate keys, alias bombs, cycles and absurd nesting are caught with a clear message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from runway.errors import Diagnostic
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+FieldPath = tuple[str | int, ...]
+Position = tuple[int, int]
+
+_MERGE_TAG = "tag:yaml.org,2002:merge"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Document:
+    """One YAML document: its data, where each value sits, and where each mapping key sits."""
+
+    file: str
+    index: int
+    data: Any
+    values: dict[FieldPath, Position]
+    keys: dict[FieldPath, Position]
+
+    def position(self, path: FieldPath, *, prefer_key: bool = False) -> Position:
+        """The position of `path`, or of its nearest ancestor that exists."""
+        for cut in range(len(path), -1, -1):
+            prefix = path[:cut]
+            found = (self.keys.get(prefix) if prefer_key else None) or self.values.get(prefix)
+            if found:
+                return found
+        return (1, 1)
+
+
+class _Reject(Exception):
+    def __init__(self, message: str, node: Node | None, hint: str = "") -> None:
+        self.message = message
+        self.node = node
+        self.hint = hint
+
+
+def _mark(node: Node) -> Position:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
+
+
+class _Builder:
+    """Turns one composed node tree into plain data plus position maps, within fixed budgets."""
+
+    def __init__(self, yaml: YAML) -> None:
+        self._yaml = yaml
+        self._count = 0
+        self._active: set[int] = set()
+        self.values: dict[FieldPath, Position] = {}
+        self.keys: dict[FieldPath, Position] = {}
+
+    def build(self, node: Node, path: FieldPath) -> Any:
+        self._count += 1
+        if self._count > MAX_NODES:
+            raise _Reject(
+                f"the document expands to more than {MAX_NODES} nodes",
+                node,
+                "anchors and aliases that multiply each other (a 'billion laughs') are refused",
+            )
+        if len(path) > MAX_DEPTH:
+            raise _Reject(f"nesting deeper than {MAX_DEPTH} levels", node)
+        self.values.setdefault(path, _mark(node))
+        if isinstance(node, ScalarNode):
+            return self._scalar(node)
+        if id(node) in self._active:
+            raise _Reject("an alias refers to a node that contains it (a cycle)", node)
+        self._active.add(id(node))
+        try:
+            if isinstance(node, SequenceNode):
+                return [self.build(item, (*path, i)) for i, item in enumerate(node.value)]
+            if isinstance(node, MappingNode):
+                return self._mapping(node, path)
+        finally:
+            self._active.discard(id(node))
+        raise _Reject(f"unsupported YAML node {type(node).__name__}", node)
+
+    def _scalar(self, node: ScalarNode) -> Any:
+        if node.tag == _TIMESTAMP_TAG:
+            return str(node.value)
+        try:
+            value = self._yaml.constructor.construct_object(node, deep=True)
+        except YAMLError as err:
+            raise _Reject(f"cannot read this value: {err}", node) from None
+        if isinstance(value, datetime.date | bytes | set):
+            return str(node.value)
+        return value
+
+    def _mapping(self, node: MappingNode, path: FieldPath) -> dict[Any, Any]:
+        result: dict[Any, Any] = {}
+        explicit: set[Any] = set()
+        for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                merged = self.build(value_node, path)
+                sources = merged if isinstance(merged, list) else [merged]
+                for source in sources:
+                    if not isinstance(source, dict):
+                        raise _Reject("a merge key (<<) must name a mapping", value_node)
+                    for k, v in source.items():
+                        if k not in explicit:
+                            result[k] = v
+                continue
+            if not isinstance(key_node, ScalarNode):
+                raise _Reject(
+                    "a mapping key must be a plain value, not a list or mapping", key_node
+                )
+            key = self._scalar(key_node)
+            if isinstance(key, bool | float) or key is None:
+                key = str(key_node.value)
+            if key in explicit:
+                first = self.keys.get((*path, key))
+                where = f" (first at line {first[0]})" if first else ""
+                raise _Reject(f"duplicate key {key!r}{where}", key_node, "remove one of the two")
+            explicit.add(key)
+            child = (*path, key)
+            self.keys[child] = _mark(key_node)
+            # A collection's own mark is its first item; the key says better where it is.
+            self.values[child] = _mark(value_node if isinstance(value_node, ScalarNode) else key_node)
+            result[key] = self.build(value_node, child)
+        return result
+
+
+def read_text(path: Path, display: str) -> tuple[str | None, Diagnostic | None]:
+    """Read a manifest file as UTF-8 text, refusing oversized and non-UTF-8 files clearly."""
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            return None, Diagnostic(
+                display,
+                f"file is {size} bytes; manifests are limited to {MAX_FILE_BYTES} bytes",
+                hint="is this really a Runway manifest? keep large data out of manifests",
+            )
+        raw = path.read_bytes()
+    except OSError as err:
+        return None, Diagnostic(display, f"cannot read file: {err.strerror or err}")
+    try:
+        return raw.decode("utf-8-sig"), None
+    except UnicodeDecodeError as err:
+        before = raw[: err.start]
+        line = before.count(b"\n") + 1
+        column = err.start - (before.rfind(b"\n") + 1) + 1
+        return None, Diagnostic(
+            display,
+            f"not UTF-8 text (byte 0x{raw[err.start]:02x})",
+            line=line,
+            column=column,
+            hint="save the file as UTF-8",
+        )
+
+
+def parse_documents(text: str, display: str) -> tuple[list[Document], list[Diagnostic]]:
+    """Parse every document of a YAML stream; a broken document stops the file with one error."""
+    yaml = YAML(typ="safe", pure=False)
+    documents: list[Document] = []
+    try:
+        for index, node in enumerate(_compose_all(yaml, text)):
+            if node is None:
+                continue
+            builder = _Builder(yaml)
+            try:
+                data = builder.build(node, ())
+            except _Reject as rej:
+                line, column = _mark(rej.node) if rej.node is not None else (None, None)
+                return documents, [Diagnostic(display, rej.message, line, column, hint=rej.hint)]
+            documents.append(Document(display, index, data, builder.values, builder.keys))
+    except MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark is not None else None
+        column = mark.column + 1 if mark is not None else None
+        problem = err.problem or err.context or "malformed YAML"
+        context = err.context_mark
+        if err.problem and err.context and context is not None and context is not mark:
+            problem += f" ({err.context} at line {context.line + 1}, column {context.column + 1})"
+        return documents, [Diagnostic(display, f"invalid YAML: {problem}", line, column)]
+    except YAMLError as err:
+        return documents, [Diagnostic(display, f"invalid YAML: {err}")]
+    except RecursionError:
+        return documents, [Diagnostic(display, f"nesting deeper than {MAX_DEPTH} levels")]
+    return documents, []
+
+
+def _compose_all(yaml: YAML, text: str) -> Iterator[Node | None]:
+    yield from yaml.compose_all(text)
