@@ -48,7 +48,9 @@ def main() -> None:
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @_handle_errors
 def validate(paths: tuple[Path, ...], fmt: str) -> None:
     """Validate manifests (files, service directories or trees; default: manifests/)."""
@@ -68,7 +70,9 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
             click.echo(diagnostic.render(), err=True)
         if result.ok:
             names = ", ".join(s.name for s in result.services)
-            click.echo(f"{len(result.services)} service(s) valid in {len(result.files)} file(s): {names}")
+            click.echo(
+                f"{len(result.services)} service(s) valid in {len(result.files)} file(s): {names}"
+            )
         else:
             errors = sum(1 for d in result.diagnostics if d.severity == "error")
             click.echo(f"{errors} error(s) in {len(result.files)} file(s)", err=True)
@@ -76,8 +80,13 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
 
 
 @main.command()
-@click.option("--kind", type=click.Choice(["RunwayService", "RunwayKubernetesService", "RunwayKubernetesDeployment"]))
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE")
+@click.option(
+    "--kind",
+    type=click.Choice(["RunwayService", "RunwayKubernetesService", "RunwayKubernetesDeployment"]),
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE"
+)
 @_handle_errors
 def schema(kind: str | None, output: Path | None) -> None:
     """Print the JSON Schema of a manifest kind (all kinds by default)."""

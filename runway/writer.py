@@ -54,9 +54,7 @@ def write_tree_atomic(target: Path, files: Mapping[str, bytes]) -> bool:
 
 
 def _same_tree(target: Path, files: Mapping[str, bytes]) -> bool:
-    existing = {
-        str(p.relative_to(target)) for p in target.rglob("*") if p.is_file()
-    }
+    existing = {str(p.relative_to(target)) for p in target.rglob("*") if p.is_file()}
     if existing != set(files):
         return False
     return all((target / name).read_bytes() == data for name, data in files.items())

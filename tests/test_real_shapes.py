@@ -44,7 +44,11 @@ def test_minimal_service_defaults() -> None:
     (service,) = loader.load_paths([REAL / "minimal"]).services
     spec = service.manifest().spec
     assert isinstance(spec, models.ServiceSpec)
-    assert (spec.container_port, spec.resources.limits.cpu, spec.resources.limits.memory) == (8080, "1000m", "512Mi")
+    assert (spec.container_port, spec.resources.limits.cpu, spec.resources.limits.memory) == (
+        8080,
+        "1000m",
+        "512Mi",
+    )
     assert spec.deployment.strategy is models.Strategy.LEGACY
     assert spec.request_based_billing is True
 
@@ -56,7 +60,12 @@ def test_kubernetes_pair_merges_the_production_file() -> None:
     assert production.spec.scalability.min_instances == 4
     assert production.spec.scalability.cpu_utilization == 60  # kept from default-values.yaml
     assert production.spec.environment == {"GOOGLE_CLOUD_REGION": "${region}", "LOG_LEVEL": "warn"}
-    assert kubernetes.substitute_region(production.spec.environment, "us-east-1")["GOOGLE_CLOUD_REGION"] == "us-east-1"
+    assert (
+        kubernetes.substitute_region(production.spec.environment, "us-east-1")[
+            "GOOGLE_CLOUD_REGION"
+        ]
+        == "us-east-1"
+    )
     body = service.deployments["production"]
     assert [v.path for v in body.secretVolumes] == ["/var/secrets/gcp"]
     requests = production.spec.resources.requests
@@ -69,7 +78,11 @@ def test_kubernetes_deployment_errors_point_into_the_deployment_file(tmp_path: o
     root = Path(str(tmp_path))
     source = REAL / "kube-pair" / ".runway" / "code-suggest"
     (root / "default-values.yaml").write_text((source / "default-values.yaml").read_text())
-    text = (source / "eks-service-production.yaml").read_text().replace("min_instances: 4", "min_instances: 400")
+    text = (
+        (source / "eks-service-production.yaml")
+        .read_text()
+        .replace("min_instances: 4", "min_instances: 400")
+    )
     text = text.replace("max_instances: 40", "max_instances: 4")
     (root / "eks-service-production.yaml").write_text(text)
     result = loader.load_paths([root])
@@ -95,4 +108,10 @@ def test_kubernetes_deployment_for_unknown_service(tmp_path: object) -> None:
 def test_shipped_manifests_validate() -> None:
     result = loader.load_paths([MANIFESTS])
     assert result.ok, [d.render() for d in result.diagnostics]
-    assert {s.name for s in result.services} >= {"kas", "tunnel-gateway", "workspaces-proxy", "agentk", "ai_gateway"}
+    assert {s.name for s in result.services} >= {
+        "kas",
+        "tunnel-gateway",
+        "workspaces-proxy",
+        "agentk",
+        "ai_gateway",
+    }

@@ -12,7 +12,7 @@ _QUANTITY = re.compile(
     r"^(?P<num>[0-9]+(\.[0-9]+)?|\.[0-9]+)(?P<suffix>m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 )
 _BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {
+_DECIMAL: dict[str, Decimal | int] = {
     "m": Decimal("0.001"),
     "k": 10**3,
     "M": 10**6,
@@ -53,7 +53,10 @@ Quantity = Annotated[
     Field(pattern=_QUANTITY.pattern),
     WithJsonSchema(
         {
-            "anyOf": [{"type": "string", "pattern": _QUANTITY.pattern}, {"type": "number", "exclusiveMinimum": 0}],
+            "anyOf": [
+                {"type": "string", "pattern": _QUANTITY.pattern},
+                {"type": "number", "exclusiveMinimum": 0},
+            ],
             "examples": ["500m", "2", "512Mi", "8G"],
         }
     ),

@@ -136,7 +136,9 @@ class _Builder:
             child = (*path, key)
             self.keys[child] = _mark(key_node)
             # A collection's own mark is its first item; the key says better where it is.
-            self.values[child] = _mark(value_node if isinstance(value_node, ScalarNode) else key_node)
+            self.values[child] = _mark(
+                value_node if isinstance(value_node, ScalarNode) else key_node
+            )
             result[key] = self.build(value_node, child)
         return result
 

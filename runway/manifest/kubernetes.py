@@ -150,7 +150,7 @@ class RunwayKubernetesDeployment(Strict):
     """`<runtime>-service-<environment>.yaml`: one key per service id, each a deployment."""
 
     model_config = ConfigDict(title="RunwayKubernetesDeployment", extra="allow")
-    __pydantic_extra__: dict[str, DeploymentBody] = Field(init=False)  # type: ignore[assignment]
+    __pydantic_extra__: dict[str, DeploymentBody] = Field(init=False)
 
     apiVersion: Literal["runway/v1"] = "runway/v1"
     kind: Literal["RunwayKubernetesDeployment"]

@@ -442,9 +442,9 @@ def _assemble(
         if isinstance(slot["base"], kubernetes.RunwayKubernetesService)
     }
     base_documents = {m.metadata.name: d for m, d in bases}
-    for env, items in sorted(deployments.items()):
-        for model, document in items:
-            for service_id, body in model.deployments().items():
+    for env, pairs in sorted(deployments.items()):
+        for deployment, document in pairs:
+            for service_id, body in deployment.deployments().items():
                 service = kube_bases.get(service_id)
                 if service is None:
                     diagnostics.append(

@@ -25,8 +25,8 @@ from runway.manifest.extensions import (
     ServiceAccount,
 )
 
-API_V1 = "runway/v1"
-API_DEV = "runway/v1+dev"
+API_V1: Literal["runway/v1"] = "runway/v1"
+API_DEV: Literal["runway/v1+dev"] = "runway/v1+dev"
 API_BETA = "runway/v1.0.0-beta"
 
 
@@ -182,9 +182,9 @@ class DevReadinessProbe(ReadinessProbe):
 class DevServiceSpec(ServiceSpec):
     """The `spec` of a `runway/v1+dev` RunwayService: v1 plus our opt-in extensions."""
 
-    startup_probe: DevProbe | None = None  # type: ignore[assignment]
-    liveness_probe: DevProbe | None = None  # type: ignore[assignment]
-    readiness_probe: DevReadinessProbe | None = None  # type: ignore[assignment]
+    startup_probe: DevProbe | None = None
+    liveness_probe: DevProbe | None = None
+    readiness_probe: DevReadinessProbe | None = None
     listeners: list[Listener] | None = Field(
         None, description="Named ports; replaces container_port and load_balancing when given"
     )

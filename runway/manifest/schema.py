@@ -27,7 +27,11 @@ def kind_schema(kind: str | None = None) -> dict[str, Any]:
     target = KINDS[kind] if kind else _any_kind()
     schema = pydantic.TypeAdapter(target).json_schema(mode="validation")
     title = f"Runway manifest: {kind}" if kind else "Runway manifest (any kind)"
-    return {"$schema": SCHEMA_DIALECT, "title": title, **{k: v for k, v in schema.items() if k != "title"}}
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "title": title,
+        **{k: v for k, v in schema.items() if k != "title"},
+    }
 
 
 def _any_kind() -> Any:

@@ -1,0 +1,149 @@
+"""`runway schema` and the CLI's contract: exit codes, JSON output, start-up imports."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+
+from runway import __version__
+from tests.conftest import FIXTURES, MANIFESTS, ROOT, run_cli
+
+
+def _schema(*args: str) -> dict[str, Any]:
+    result = run_cli("schema", *args)
+    assert result.exit_code == 0
+    schema: dict[str, Any] = json.loads(result.stdout)
+    return schema
+
+
+def _documents(root: Path) -> list[tuple[Path, Any]]:
+    yaml = YAML(typ="safe")
+    found = []
+    for path in sorted(root.rglob("*.y*ml")):
+        if path.name.startswith("env-"):
+            continue
+        for document in yaml.load_all(path.read_text()):
+            found.append((path, document))
+    return found
+
+
+def test_schema_is_self_contained() -> None:
+    schema = _schema()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    refs = [line for line in json.dumps(schema).split('"$ref": ') if line.startswith('"http')]
+    assert refs == []
+
+
+@pytest.mark.parametrize("root", [MANIFESTS, FIXTURES / "real"], ids=["shipped", "real"])
+def test_schema_accepts_valid_manifests(root: Path) -> None:
+    validator = jsonschema.Draft202012Validator(_schema())
+    documents = _documents(root)
+    assert documents
+    for path, document in documents:
+        errors = [e.message for e in validator.iter_errors(document)]
+        assert errors == [], path
+
+
+@pytest.mark.parametrize(
+    ("patch", "where"),
+    [
+        ({"container_port": 0}, "spec"),
+        ({"regions": []}, "spec"),
+        ({"regions": ["us-east1", "us-east1"]}, "spec"),
+        ({"unknown": True}, "spec"),
+        ({"readiness_probe": {"failure_threshold": 4}}, "spec"),
+        ({"deployment": {"strategy": "canary"}}, "spec"),
+        ({"resources": {"limits": {"cpu": "two"}}}, "spec"),
+        ({"listeners": [{"name": "a", "port": 1}]}, "spec"),
+        ({"name": "x" * 64}, "metadata"),
+    ],
+)
+def test_schema_rejects_bad_manifests(patch: dict[str, Any], where: str) -> None:
+    validator = jsonschema.Draft202012Validator(_schema("--kind", "RunwayService"))
+    document: dict[str, Any] = {
+        "apiVersion": "runway/v1",
+        "kind": "RunwayService",
+        "metadata": {"name": "svc"},
+        "spec": {"regions": ["us-east1"]},
+    }
+    assert validator.is_valid(document)
+    document[where] = {**document[where], **patch}
+    assert not validator.is_valid(document)
+
+
+def test_schema_to_file(tmp_path: Path) -> None:
+    target = tmp_path / "out" / "runway.schema.json"
+    result = run_cli("schema", "--kind", "RunwayKubernetesService", "-o", str(target))
+    assert result.exit_code == 0
+    assert json.loads(target.read_text())["title"] == "Runway manifest: RunwayKubernetesService"
+
+
+def test_validate_exit_codes(tmp_path: Path) -> None:
+    assert run_cli("validate", str(MANIFESTS)).exit_code == 0
+    (tmp_path / "runway.yml").write_text(
+        "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: x}\nspec: {container_port: 0}\n"
+    )
+    bad = run_cli("validate", str(tmp_path))
+    assert bad.exit_code == 1
+    assert "spec.container_port" in bad.stderr
+    assert run_cli("validate", "--format", "xml").exit_code == 2
+
+
+def test_validate_json(tmp_path: Path) -> None:
+    (tmp_path / "runway.yml").write_text(
+        "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: x}\nspec: {container_port: 0}\n"
+    )
+    result = run_cli("validate", "--format", "json", str(tmp_path))
+    payload = json.loads(result.stdout)
+    assert payload["valid"] is False
+    (diagnostic,) = payload["diagnostics"]
+    assert diagnostic["line"] == 4 and diagnostic["field"] == "spec.container_port"
+    good = json.loads(run_cli("validate", "--format", "json", str(MANIFESTS)).stdout)
+    assert good["valid"] is True
+    assert {s["name"] for s in good["services"]} >= {"kas", "ai_gateway"}
+
+
+def test_version() -> None:
+    result = run_cli("--version")
+    assert result.exit_code == 0 and __version__ in result.stdout
+
+
+def test_validate_does_not_import_heavy_modules() -> None:
+    code = (
+        "import sys\n"
+        "from runway import cli\n"
+        "try:\n"
+        "    cli.main(['validate', 'manifests'])\n"
+        "except SystemExit as exit:\n"
+        "    assert exit.code == 0, exit.code\n"
+        "heavy = [m for m in ('helm_python', 'pulumi', 'pulumi_gcp', 'kubernetes_validate', 'jinja2') if m in sys.modules]\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_gitlab_ci_matches_gitlab_schema() -> None:
+    schema = json.loads((FIXTURES / "gitlab-ci.schema.json").read_text())
+    validator = jsonschema.Draft7Validator(schema)
+    pipelines = [ROOT / ".gitlab-ci.yml", *sorted((ROOT / "ci").glob("*.yml"))]
+    for path in pipelines:
+        document = YAML(typ="safe").load(path.read_text())
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
+        assert errors == [], path
+
+
+def test_gitlab_ci_schema_catches_a_broken_pipeline() -> None:
+    schema = json.loads((FIXTURES / "gitlab-ci.schema.json").read_text())
+    assert not jsonschema.Draft7Validator(schema).is_valid(
+        {"job": {"script": "x", "when": "sometimes"}}
+    )
