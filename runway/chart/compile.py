@@ -1,0 +1,169 @@
+"""compile: a ChartSpec → the chart's files, as `{relative path: bytes}` (nothing written).
+
+Go templates under chart-templates/templates are copied byte for byte (fixed text, owned by the
+platform team). Jinja2, with delimiters that cannot meet Go's `{{ }}`, writes Chart.yaml and
+README.md; values.yaml and values.schema.json come from the values model. A manifest's strings
+only ever reach values.yaml, as data.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jinja2
+import jinja2.sandbox
+from pydantic import BaseModel
+from ruamel.yaml import YAML
+
+from runway.chart import values as v
+from runway.chart.resolve import ChartSpec
+
+KUBE_VERSION = ">=1.29.0-0"
+TEMPLATES = Path(__file__).resolve().parents[2] / "chart-templates"
+
+
+@functools.cache
+def _environment(root: Path) -> jinja2.Environment:
+    """The one Jinja environment: sandboxed, strict, delimiters that Go templates never use."""
+    env = jinja2.sandbox.ImmutableSandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(root / "generated"),
+        block_start_string="[%",
+        block_end_string="%]",
+        variable_start_string="[[",
+        variable_end_string="]]",
+        comment_start_string="[#",
+        comment_end_string="#]",
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        autoescape=False,
+    )
+    env.filters["md"] = _markdown_cell
+    env.filters["tojson"] = _scalar
+    return env
+
+
+@functools.cache
+def _static_files(root: Path) -> tuple[tuple[str, bytes], ...]:
+    base = root / "templates"
+    return tuple(
+        (f"templates/{p.relative_to(base).as_posix()}", p.read_bytes())
+        for p in sorted(base.rglob("*"))
+        if p.is_file()
+    )
+
+
+def compile_chart(spec: ChartSpec, root: Path = TEMPLATES) -> dict[str, bytes]:
+    env = _environment(root)
+    dumped = spec.values.model_dump(mode="json", by_alias=True)
+    context = {
+        "chart": spec,
+        "kube_version": KUBE_VERSION,
+        "annotations": spec.annotations,
+        "gitlab_versions": spec.annotations.get("runway.gitlab.com/gitlab-versions", ""),
+        "image_set": bool(spec.values.image.repository),
+        "uid": spec.values.securityContext.runAsUser,
+        "listeners": dumped["listeners"],
+        "rows": list(_rows(spec.values, "")),
+    }
+    files = dict(_static_files(root))
+    files["Chart.yaml"] = env.get_template("Chart.yaml.j2").render(context).encode()
+    files["README.md"] = env.get_template("README.md.j2").render(context).encode()
+    files["values.yaml"] = values_yaml(spec.values).encode()
+    files["values.schema.json"] = (json.dumps(v.schema(), indent=2, sort_keys=True) + "\n").encode()
+    files[".helmignore"] = b".git/\n*.tmp\n*.orig\n"
+    return dict(sorted(files.items()))
+
+
+def _markdown_cell(value: Any) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+    return text.replace("|", "\\|").replace("\n", " ") or '""'
+
+
+def _rows(model: BaseModel, prefix: str) -> Iterator[dict[str, str]]:
+    for name, field in type(model).model_fields.items():
+        key = f"{prefix}{field.alias or name}"
+        value = getattr(model, name)
+        if isinstance(value, BaseModel):
+            yield from _rows(value, f"{key}.")
+            continue
+        default = (
+            value.model_dump(mode="json", by_alias=True)
+            if isinstance(value, BaseModel)
+            else _plain(value)
+        )
+        text = json.dumps(default, sort_keys=True)
+        yield {
+            "key": key,
+            "type": type(default)
+            .__name__.replace("NoneType", "null")
+            .replace("str", "string")
+            .replace("dict", "object")
+            .replace("list", "array"),
+            "default": text if len(text) <= 60 else text[:57] + "...",
+            "description": field.description or "",
+        }
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", by_alias=True)
+    if isinstance(value, dict):
+        return {k: _plain(item) for k, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
+def values_yaml(values: v.ChartValues) -> str:
+    """values.yaml with a `##` comment above every key (from the model's descriptions)."""
+    lines = ["# Default values. Every key is checked by values.schema.json at install time.", ""]
+    _emit_model(values, 0, lines)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _emit_model(model: BaseModel, indent: int, lines: list[str]) -> None:
+    pad = " " * indent
+    for name, field in type(model).model_fields.items():
+        key = field.alias or name
+        value = getattr(model, name)
+        if field.description:
+            lines.append(f"{pad}## {field.description}")
+        if isinstance(value, BaseModel):
+            lines.append(f"{pad}{key}:")
+            _emit_model(value, indent + 2, lines)
+        elif (
+            isinstance(value, dict)
+            and value
+            and all(isinstance(item, BaseModel) for item in value.values())
+        ):
+            lines.append(f"{pad}{key}:")
+            for item_key, item in value.items():
+                lines.append(f"{pad}  {_scalar(item_key)}:")
+                _emit_model(item, indent + 4, lines)
+        else:
+            lines.extend(_emit_plain(key, _plain(value), pad))
+        if indent == 0:
+            lines.append("")
+
+
+def _emit_plain(key: str, value: Any, pad: str) -> list[str]:
+    if isinstance(value, dict | list) and value:
+        yaml = YAML(typ="safe", pure=True)
+        yaml.default_flow_style = False
+        yaml.width = 4096
+        yaml.indent(mapping=2, sequence=4, offset=2)
+        stream = io.StringIO()
+        yaml.dump({key: value}, stream)
+        return [f"{pad}{line}" for line in stream.getvalue().rstrip("\n").split("\n")]
+    return [f"{pad}{key}: {_scalar(value)}"]
+
+
+def _scalar(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)

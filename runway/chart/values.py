@@ -1,0 +1,349 @@
+"""The values contract of every generated chart, as one model.
+
+`values.yaml` (with a comment on every key, from the field descriptions) and
+`values.schema.json` (strict: unknown keys and wrong types fail `helm install`) are both
+generated from these models, so they cannot drift apart.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+QUANTITY = r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
+Quantity = Annotated[str, Field(pattern=QUANTITY)]
+Name = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
+OptionalName = Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253)]
+
+
+class Values(BaseModel):
+    """Every object in values: closed, so a misspelt key fails at install time."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=False)
+
+
+class GlobalValues(Values):
+    imageRegistry: str = Field(
+        "", description="Registry that replaces every image's registry (air-gapped mirrors)"
+    )
+    imagePullSecrets: list[Name] = Field(
+        default_factory=list, description="Names of image pull Secrets"
+    )
+
+
+class Image(Values):
+    registry: str = Field("", description="Image registry, e.g. registry.gitlab.com")
+    repository: str = Field(
+        "",
+        description="Image repository; required at install when the chart was built without an image",
+    )
+    tag: str = Field("", description="Image tag; defaults to the chart's appVersion")
+    digest: Annotated[str, Field(pattern=r"^(sha256:[a-f0-9]{64})?$")] = Field(
+        "", description="Image digest; wins over tag"
+    )
+    pullPolicy: Literal["Always", "IfNotPresent", "Never"] = Field(
+        "IfNotPresent", description="Image pull policy"
+    )
+
+
+PortName = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=15)]
+
+
+class Listener(Values):
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(description="Container and Service port")
+    protocol: Literal["http", "grpc", "tcp"] = Field("http", description="Application protocol")
+    exposure: Literal["public", "internal", "cluster", "pod"] = Field(
+        "cluster", description="Who may connect"
+    )
+    path: str = Field("/", description="Path prefix at the edge")
+    host: str = Field("", description="Host at the edge (a leading *. makes it a wildcard)")
+    tlsSecret: OptionalName = Field("", description="TLS Secret for host; empty: <fullname>-tls")
+    timeoutSeconds: Annotated[int, Field(ge=1, le=3600)] = Field(
+        30, description="Backend timeout at the edge"
+    )
+
+
+class SecretSource(Values):
+    generate: dict[Literal["length", "bytes"], Annotated[int, Field(ge=16, le=4096)]] | None = (
+        Field(None, description="Generated at install when absent, kept across upgrades")
+    )
+    existing: dict[Literal["name", "key"], str] | None = Field(
+        None, description="An existing Secret (name, key)"
+    )
+    external: (
+        dict[Literal["store", "storeKind", "path", "property", "refreshInterval"], str] | None
+    ) = Field(None, description="An ExternalSecret from a store (store, storeKind, path, property)")
+
+
+class Secret(SecretSource):
+    file: str = Field("", description="Mount path of the secret as a read-only file")
+    env: str = Field("", description="Environment variable that receives the secret")
+
+
+class ConfigFile(Values):
+    key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$")] = Field(description="ConfigMap key")
+    path: str = Field(description="Absolute path of the file in the container")
+    content: str = Field(description="The file's content, used verbatim")
+
+
+class ResourceList(Values):
+    cpu: Quantity | None = Field(None, description="CPU")
+    memory: Quantity | None = Field(None, description="Memory")
+    ephemeral_storage: Quantity | None = Field(
+        None, alias="ephemeral-storage", description="Ephemeral storage"
+    )
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+class Resources(Values):
+    requests: ResourceList = Field(default_factory=ResourceList, description="Requests")
+    limits: ResourceList = Field(default_factory=ResourceList, description="Limits")
+
+
+class Probe(Values):
+    enabled: bool = Field(True, description="Enable this probe")
+    type: Literal["http", "grpc", "tcp"] = Field("tcp", description="http, grpc or tcp")
+    port: str = Field(description="Listener name the probe targets")
+    path: str = Field("", description="HTTP path (type http)")
+    initialDelaySeconds: Annotated[int, Field(ge=0)] = Field(0, description="Initial delay")
+    periodSeconds: Annotated[int, Field(ge=1)] = Field(10, description="Period")
+    timeoutSeconds: Annotated[int, Field(ge=1)] = Field(1, description="Timeout")
+    failureThreshold: Annotated[int, Field(ge=1)] = Field(3, description="Failures before acting")
+    successThreshold: Annotated[int, Field(ge=1)] = Field(1, description="Successes to recover")
+
+
+class Probes(Values):
+    startup: Probe | None = Field(None, description="startupProbe; null: none")
+    liveness: Probe | None = Field(None, description="livenessProbe; null: none")
+    readiness: Probe | None = Field(None, description="readinessProbe; null: none")
+
+
+class Autoscaling(Values):
+    enabled: bool = Field(True, description="Create a HorizontalPodAutoscaler")
+    minReplicas: Annotated[int, Field(ge=1)] = Field(2, description="Minimum replicas")
+    maxReplicas: Annotated[int, Field(ge=1)] = Field(10, description="Maximum replicas")
+    targetCPUUtilizationPercentage: Annotated[int, Field(ge=1, le=100)] = Field(
+        70, description="CPU target, percent of requests"
+    )
+    scaleDownStabilizationSeconds: Annotated[int, Field(ge=0, le=3600)] = Field(
+        300, description="Scale-down stabilisation window"
+    )
+
+
+class RollingUpdate(Values):
+    maxSurge: str = Field("25%", description="Extra pods during a rollout")
+    maxUnavailable: str = Field("0", description="Pods that may be unavailable during a rollout")
+
+
+class PodDisruptionBudget(Values):
+    enabled: bool = Field(True, description="Create a PodDisruptionBudget")
+    maxUnavailable: Annotated[int, Field(ge=1)] = Field(
+        1, description="Pods that may be down at once"
+    )
+
+
+class Cloudflare(Values):
+    enabled: bool = Field(False, description="Only Cloudflare's ranges may reach public listeners")
+    cidrs: list[str] = Field(
+        default_factory=list, description="Cloudflare's published IP ranges (update as they change)"
+    )
+
+
+class NetworkPolicy(Values):
+    enabled: bool = Field(
+        True, description="Default-deny NetworkPolicy allowing each listener's exposure"
+    )
+    ingressNamespaceSelector: dict[str, str] = Field(
+        default_factory=dict,
+        description="Labels of the namespace of the ingress controller or gateway (empty: any)",
+    )
+    internalCidrs: list[str] = Field(
+        default_factory=lambda: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
+        description="Sources allowed to reach internal listeners",
+    )
+    cloudflare: Cloudflare = Field(default_factory=Cloudflare, description="Cloudflare allow-list")
+
+
+class Ingress(Values):
+    enabled: bool = Field(True, description="Ingress for public and internal http/grpc listeners")
+    className: str = Field("", description="IngressClass name")
+    annotations: dict[str, str] = Field(
+        default_factory=dict, description="Extra Ingress annotations"
+    )
+    internalAnnotations: dict[str, str] = Field(
+        default_factory=lambda: {
+            "networking.gke.io/internal-load-balancer-allow-global-access": "true"
+        },
+        description="Annotations added to the internal Ingress",
+    )
+    tls: bool = Field(True, description="Terminate TLS for each host")
+
+
+class ParentRef(Values):
+    name: Name = Field(description="Gateway name")
+    namespace: OptionalName = Field("", description="Gateway namespace")
+    sectionName: str = Field("", description="Gateway listener")
+
+
+class Gateway(Values):
+    enabled: bool = Field(False, description="HTTPRoute/GRPCRoute instead of Ingress")
+    parentRefs: list[ParentRef] = Field(
+        default_factory=list, description="Gateways the routes attach to"
+    )
+
+
+class ServiceValues(Values):
+    type: Literal["ClusterIP"] = Field("ClusterIP", description="Service type of the main Service")
+    annotations: dict[str, str] = Field(default_factory=dict, description="Service annotations")
+    loadBalancerAnnotations: dict[str, str] = Field(
+        default_factory=dict,
+        description="Annotations of the LoadBalancer Service for public tcp listeners",
+    )
+    loadBalancerSourceRanges: list[str] = Field(
+        default_factory=list, description="Source ranges of that LoadBalancer"
+    )
+
+
+class Metrics(Values):
+    enabled: bool = Field(True, description="Scrape the service's metrics endpoints")
+    kind: Literal["PodMonitoring", "ServiceMonitor", "annotations"] = Field(
+        "annotations",
+        description="PodMonitoring (GKE), ServiceMonitor (Prometheus Operator) or prometheus.io annotations",
+    )
+    interval: Annotated[str, Field(pattern=r"^[0-9]+(s|m)$")] = Field(
+        "30s", description="Scrape interval"
+    )
+    path: str = Field("/metrics", description="Metrics path")
+    ports: list[Annotated[int, Field(ge=1, le=65535)]] = Field(
+        default_factory=list, description="Container ports scraped"
+    )
+
+
+class ServiceAccount(Values):
+    create: bool = Field(True, description="Create a ServiceAccount")
+    name: OptionalName = Field("", description="Name; empty: the release's full name")
+    annotations: dict[str, str] = Field(
+        default_factory=dict, description="ServiceAccount annotations"
+    )
+    automountServiceAccountToken: bool = Field(
+        False, description="Mount the API token (only when the service calls the API)"
+    )
+    gcpServiceAccount: str = Field("", description="Google service account for Workload Identity")
+
+
+class Rule(Values):
+    apiGroups: list[str] = Field(description="API groups")
+    resources: list[str] = Field(description="Resources")
+    verbs: list[str] = Field(description="Verbs")
+
+
+class Rbac(Values):
+    create: bool = Field(True, description="Create Role/ClusterRole and binding for rules")
+    clusterWide: bool = Field(False, description="ClusterRole instead of Role")
+    rules: list[Rule] = Field(default_factory=list, description="Policy rules")
+
+
+class Redis(Values):
+    address: str = Field("", description="host:port of Redis")
+    sentinels: list[str] = Field(default_factory=list, description="Sentinel host:port list")
+    masterName: str = Field("", description="Sentinel master name")
+    database: Annotated[int, Field(ge=0, le=15)] = Field(0, description="Database index")
+    tls: bool = Field(False, description="Connect with TLS")
+    password: dict[Literal["name", "key"], str] | None = Field(
+        None, description="Existing Secret with the password"
+    )
+
+
+class SecurityContext(Values):
+    runAsUser: Annotated[int, Field(ge=10000)] = Field(65532, description="UID (≥ 10000)")
+    runAsGroup: Annotated[int, Field(ge=10000)] = Field(65532, description="GID (≥ 10000)")
+    fsGroup: Annotated[int, Field(ge=10000)] = Field(65532, description="fsGroup (≥ 10000)")
+
+
+class TestValues(Values):
+    enabled: bool = Field(True, description="Add a helm test that checks the service answers")
+    image: str = Field(
+        "registry.k8s.io/e2e-test-images/agnhost:2.53",
+        description="Image of the test (needs a shell and nc)",
+    )
+
+
+class ChartValues(Values):
+    """The root of values.yaml."""
+
+    global_: GlobalValues = Field(
+        default_factory=GlobalValues, alias="global", description="Settings shared with subcharts"
+    )
+    nameOverride: OptionalName = Field("", description="Replaces the chart name in object names")
+    fullnameOverride: OptionalName = Field("", description="Replaces the full object name")
+    region: str = Field("", description="Region this release runs in (replaces ${region} in env)")
+    image: Image = Field(default_factory=Image, description="Container image")
+    command: list[str] = Field(default_factory=list, description="Entrypoint override")
+    args: list[str] = Field(default_factory=list, description="Arguments")
+    listeners: dict[PortName, Listener] = Field(
+        description="Named ports and their exposure, by port name"
+    )
+    primaryListener: PortName = Field(description="The listener helm test and default probes use")
+    env: dict[str, str] = Field(
+        default_factory=dict, description="Plain environment variables (never secrets)"
+    )
+    secrets: dict[Name, Secret] = Field(
+        default_factory=dict, description="Secrets by name, as references only"
+    )
+    secretEnvFrom: list[Name] = Field(
+        default_factory=list, description="Existing Secrets whose keys become env"
+    )
+    secretVolumes: list[dict[Literal["name", "path"], str]] = Field(
+        default_factory=list, description="Existing Secrets mounted as directories"
+    )
+    configFiles: list[ConfigFile] = Field(
+        default_factory=list, description="Files rendered into a ConfigMap and mounted read-only"
+    )
+    redis: Redis | None = Field(None, description="Redis the service uses")
+    resources: Resources = Field(
+        default_factory=Resources, description="Requests and limits of the container"
+    )
+    probes: Probes = Field(default_factory=Probes, description="Probes")
+    replicaCount: Annotated[int, Field(ge=1)] = Field(
+        2, description="Replicas when autoscaling is off"
+    )
+    autoscaling: Autoscaling = Field(
+        default_factory=Autoscaling, description="HorizontalPodAutoscaler"
+    )
+    rollingUpdate: RollingUpdate = Field(default_factory=lambda: RollingUpdate(), description="Deployment rolling update")
+    pdb: PodDisruptionBudget = Field(
+        default_factory=PodDisruptionBudget, description="PodDisruptionBudget"
+    )
+    networkPolicy: NetworkPolicy = Field(default_factory=NetworkPolicy, description="NetworkPolicy")
+    service: ServiceValues = Field(default_factory=ServiceValues, description="Services")
+    ingress: Ingress = Field(default_factory=Ingress, description="Ingress")
+    gateway: Gateway = Field(default_factory=Gateway, description="Gateway API routes")
+    metrics: Metrics = Field(default_factory=Metrics, description="Metrics scraping")
+    serviceAccount: ServiceAccount = Field(
+        default_factory=ServiceAccount, description="ServiceAccount"
+    )
+    rbac: Rbac = Field(default_factory=Rbac, description="RBAC for the ServiceAccount")
+    securityContext: SecurityContext = Field(
+        default_factory=SecurityContext, description="Pod user and group"
+    )
+    terminationGracePeriodSeconds: Annotated[int, Field(ge=0, le=3600)] = Field(
+        30, description="Grace period on shutdown"
+    )
+    topologySpread: bool = Field(True, description="Spread pods across zones and hosts")
+    podAnnotations: dict[str, str] = Field(
+        default_factory=dict, description="Extra pod annotations"
+    )
+    podLabels: dict[str, str] = Field(default_factory=dict, description="Extra pod labels")
+    nodeSelector: dict[str, str] = Field(default_factory=dict, description="Node selector")
+    tolerations: list[dict[str, Any]] = Field(default_factory=list, description="Tolerations")
+    tests: TestValues = Field(default_factory=TestValues, description="helm test")
+
+    model_config = ConfigDict(populate_by_name=True)
+
+
+def schema() -> dict[str, Any]:
+    """values.schema.json: draft-07, self-contained, closed objects."""
+    generated = ChartValues.model_json_schema(by_alias=True, mode="validation")
+    return {"$schema": "http://json-schema.org/draft-07/schema#", **generated}

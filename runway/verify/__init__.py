@@ -1,0 +1,130 @@
+"""verify: a chart directory → a report (lint, render, schemas, hardening). Nothing is printed."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from runway.errors import VerifyError
+
+LINT_KUBE_VERSION = "v1.31.0"
+RELEASE = "verify"
+NAMESPACE = "verify-ns"
+PLACEHOLDER_IMAGE = {
+    "image": {"repository": "registry.example.com/verify/placeholder", "tag": "1.0.0"}
+}
+
+
+@dataclasses.dataclass
+class ChartReport:
+    chart: str
+    problems: list[str] = dataclasses.field(default_factory=list)
+    warnings: list[str] = dataclasses.field(default_factory=list)
+    objects: int = 0
+    renders: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
+    """Non-default values that switch on every optional template path."""
+    listeners = defaults.get("listeners") or {}
+    first = next(iter(listeners), None)
+    values: dict[str, Any] = {
+        "gateway": {
+            "enabled": True,
+            "parentRefs": [{"name": "external", "namespace": "gateway-system"}],
+        },
+        "metrics": {"enabled": True, "kind": "PodMonitoring", "ports": [9090]},
+        "autoscaling": {"enabled": False},
+        "replicaCount": 3,
+        "global": {"imageRegistry": "mirror.example.com", "imagePullSecrets": ["mirror-pull"]},
+        "image": {"digest": "sha256:" + "a" * 64},
+        "serviceAccount": {"gcpServiceAccount": "svc@project.iam.gserviceaccount.com"},
+        "networkPolicy": {
+            "cloudflare": {"enabled": True},
+            "ingressNamespaceSelector": {"kubernetes.io/metadata.name": "ingress"},
+        },
+        "env": {"EXTRA": "value-${region}"},
+        "secrets": {
+            "extra-generated": {"generate": {"bytes": 32}, "file": "/etc/extra/generated"},
+            "extra-external": {
+                "external": {"store": "vault", "path": "runway/extra", "property": "value"},
+                "env": "EXTRA_EXTERNAL",
+            },
+        },
+        "configFiles": [
+            {"key": "extra.conf", "path": "/etc/extra/extra.conf", "content": "a = 1\n"}
+        ],
+        "redis": {
+            "sentinels": ["sentinel-0:26379"],
+            "masterName": "main",
+            "password": {"name": "redis", "key": "password"},
+        },
+        "rbac": {"rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]},
+        "secretEnvFrom": ["extra-env"],
+        "secretVolumes": [{"name": "extra-volume", "path": "/var/secrets/extra"}],
+    }
+    if first is not None:
+        values["listeners"] = {first: {"exposure": "public", "host": "*.verify.example.com"}}
+    return values
+
+
+def _merge(base: Any, override: Any) -> Any:
+    if isinstance(base, dict) and isinstance(override, dict):
+        return {**base, **{k: _merge(base.get(k), v) for k, v in override.items()}}
+    return override
+
+
+def verify_chart(chart: Path) -> ChartReport:
+    from runway.verify import hardening, helm, kube
+
+    report = ChartReport(chart=str(chart))
+    yaml = YAML(typ="safe")
+    try:
+        defaults = yaml.load((chart / "values.yaml").read_text()) or {}
+    except (OSError, ValueError) as err:
+        report.problems.append(f"cannot read values.yaml: {err}")
+        return report
+    base: dict[str, Any] = {}
+    if not (defaults.get("image") or {}).get("repository"):
+        base = PLACEHOLDER_IMAGE
+        try:
+            helm.render(chart, None, name=RELEASE, namespace=NAMESPACE)
+            report.problems.append("renders without an image although none was built in")
+        except VerifyError as err:
+            if "image.repository is required" not in str(err):
+                report.problems.append(f"render without an image: {err}")
+    cases = {
+        "default values": base,
+        "representative values": _merge(base, representative_values(defaults)),
+    }
+    for label, values in cases.items():
+        result = helm.lint(chart, values, LINT_KUBE_VERSION)
+        report.problems.extend(f"lint ({label}): {e}" for e in result.errors)
+        report.warnings.extend(f"lint ({label}): {w}" for w in result.warnings)
+        try:
+            rendered = helm.render(chart, values, name=RELEASE, namespace=NAMESPACE)
+        except VerifyError as err:
+            report.problems.append(f"render ({label}): {err}")
+            continue
+        report.renders += 1
+        for template, text in sorted(rendered.items()):
+            if not template.endswith((".yaml", ".yml")):
+                continue
+            for obj in yaml.load_all(text):
+                if not obj:
+                    continue
+                report.objects += 1
+                where = f"{label}: {template}: {obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+                report.problems.extend(
+                    f"{where}: {p}" for p in kube.validate_object(json.loads(json.dumps(obj)))
+                )
+                report.problems.extend(f"{label}: {p}" for p in hardening.check(obj))
+    return report

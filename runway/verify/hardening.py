@@ -1,0 +1,103 @@
+"""Hardening rules, checked on rendered objects (what the cluster would really get)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+MIN_UID = 10000
+_WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "Pod", "CronJob"}
+
+
+def _pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
+    kind = obj.get("kind")
+    spec = obj.get("spec") or {}
+    if kind == "Pod":
+        return spec
+    if kind == "CronJob":
+        return (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get(
+            "spec"
+        )
+    if kind in _WORKLOADS:
+        return (spec.get("template") or {}).get("spec")
+    return None
+
+
+def check(obj: dict[str, Any]) -> list[str]:
+    """Every rule the object breaks, as `Kind/name: problem`."""
+    name = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+    problems = [f"{name}: {p}" for p in _problems(obj)]
+    return problems
+
+
+def _problems(obj: dict[str, Any]) -> Iterator[str]:
+    namespace = (obj.get("metadata") or {}).get("namespace")
+    if namespace == "default":
+        yield "uses the default namespace"
+    if obj.get("kind") == "ServiceAccount" and (obj.get("metadata") or {}).get("name") == "default":
+        yield "configures the default service account"
+    pod = _pod_spec(obj)
+    if pod is None:
+        return
+    is_test = "helm.sh/hook" in ((obj.get("metadata") or {}).get("annotations") or {})
+    if pod.get("hostNetwork") or pod.get("hostPID") or pod.get("hostIPC"):
+        yield "shares a host namespace"
+    if pod.get("serviceAccountName") in (None, "", "default") and not is_test:
+        yield "runs as the default service account"
+    for volume in pod.get("volumes") or []:
+        if "hostPath" in volume:
+            yield f"volume {volume.get('name')} is a hostPath"
+    pod_context = pod.get("securityContext") or {}
+    if (pod_context.get("seccompProfile") or {}).get("type") != "RuntimeDefault":
+        yield "pod seccompProfile is not RuntimeDefault"
+    if pod.get("automountServiceAccountToken") is not False and not _token_needed(pod):
+        yield "mounts a service-account token"
+    containers = [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]
+    for container in containers:
+        yield from (
+            f"container {container.get('name')}: {p}"
+            for p in _container(container, pod_context, is_test)
+        )
+
+
+def _token_needed(pod: dict[str, Any]) -> bool:
+    return pod.get("automountServiceAccountToken") is True
+
+
+def _container(
+    container: dict[str, Any], pod_context: dict[str, Any], is_test: bool
+) -> Iterator[str]:
+    context = container.get("securityContext") or {}
+    if context.get("allowPrivilegeEscalation") is not False:
+        yield "allowPrivilegeEscalation is not false"
+    if context.get("privileged"):
+        yield "is privileged"
+    if context.get("readOnlyRootFilesystem") is not True:
+        yield "root filesystem is writable"
+    if "ALL" not in ((context.get("capabilities") or {}).get("drop") or []):
+        yield "does not drop ALL capabilities"
+    if (context.get("capabilities") or {}).get("add"):
+        yield "adds capabilities"
+    if not (context.get("runAsNonRoot") or pod_context.get("runAsNonRoot")):
+        yield "runAsNonRoot is not true"
+    uid = context.get("runAsUser", pod_context.get("runAsUser"))
+    gid = context.get("runAsGroup", pod_context.get("runAsGroup"))
+    if not isinstance(uid, int) or uid < MIN_UID:
+        yield f"runAsUser {uid} is below {MIN_UID}"
+    if not isinstance(gid, int) or gid < MIN_UID:
+        yield f"runAsGroup {gid} is below {MIN_UID}"
+    resources = container.get("resources") or {}
+    for kind in ("requests", "limits"):
+        for resource in ("cpu", "memory"):
+            if not (resources.get(kind) or {}).get(resource):
+                yield f"has no {resource} {kind[:-1]}"
+    for port in container.get("ports") or []:
+        if "hostPort" in port:
+            yield f"port {port.get('containerPort')} uses a hostPort"
+    image = str(container.get("image", ""))
+    if image.endswith(":latest") or (":" not in image.rsplit("/", 1)[-1] and "@" not in image):
+        yield f"image {image!r} has no pinned tag or digest"
+    if not is_test:
+        for probe in ("livenessProbe", "readinessProbe"):
+            if probe not in container:
+                yield f"has no {probe}"
