@@ -312,7 +312,9 @@ class ChartValues(Values):
     autoscaling: Autoscaling = Field(
         default_factory=Autoscaling, description="HorizontalPodAutoscaler"
     )
-    rollingUpdate: RollingUpdate = Field(default_factory=lambda: RollingUpdate(), description="Deployment rolling update")
+    rollingUpdate: RollingUpdate = Field(
+        default_factory=lambda: RollingUpdate(), description="Deployment rolling update"
+    )
     pdb: PodDisruptionBudget = Field(
         default_factory=PodDisruptionBudget, description="PodDisruptionBudget"
     )

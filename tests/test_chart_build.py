@@ -1,0 +1,186 @@
+"""The chart compiler end to end: shipped charts verify clean, builds are deterministic, user
+strings stay data, and the values schema is enforced by the Helm engine at install time."""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+import pytest
+
+from runway.errors import VerifyError
+from runway.verify import helm, verify_chart
+from tests.chart_helpers import chart_from, container, objects, one
+from tests.conftest import MANIFESTS, run_cli
+
+SHIPPED = sorted(p.name for p in MANIFESTS.iterdir() if p.is_dir())
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("dist") / "charts"
+    result = run_cli("build", str(MANIFESTS), "-o", str(output), "--no-verify")
+    assert result.exit_code == 0, result.stderr
+    return output
+
+
+@pytest.mark.parametrize(
+    "chart", ["agentk", "ai-gateway", "kas", "tunnel-gateway", "workspaces-proxy"]
+)
+def test_shipped_chart_verifies(shipped: Path, chart: str) -> None:
+    report = verify_chart(shipped / chart)
+    assert report.problems == []
+    assert report.renders == 2 and report.objects > 10
+
+
+def test_build_is_byte_identical_and_order_independent(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    dirs = sorted(str(MANIFESTS / d) for d in SHIPPED)
+    assert run_cli("build", *dirs, "-o", str(first), "--no-verify").exit_code == 0
+    assert run_cli("build", *reversed(dirs), "-o", str(second), "--no-verify").exit_code == 0
+    comparison = filecmp.dircmp(first, second)
+    assert sorted(comparison.common_dirs) == [
+        "agentk",
+        "ai-gateway",
+        "kas",
+        "tunnel-gateway",
+        "workspaces-proxy",
+    ]
+    for name in comparison.common_dirs:
+        for path in (first / name).rglob("*"):
+            if path.is_file():
+                assert (
+                    path.read_bytes()
+                    == (second / name / path.relative_to(first / name)).read_bytes()
+                ), path
+
+
+def test_rebuild_skips_unchanged_charts(tmp_path: Path) -> None:
+    assert (
+        run_cli("build", str(MANIFESTS / "kas"), "-o", str(tmp_path), "--no-verify").exit_code == 0
+    )
+    again = run_cli("build", str(MANIFESTS / "kas"), "-o", str(tmp_path), "--no-verify")
+    assert again.stdout.startswith("unchanged")
+
+
+def test_invalid_manifest_builds_nothing(tmp_path: Path) -> None:
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "runway.yml").write_text(
+        "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: x}\nspec: {container_port: 0}\n"
+    )
+    result = run_cli("build", str(tmp_path / "src"), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "nothing was built" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+PAYLOADS = [
+    "{{ .Release.Name }}",
+    '{{ lookup "v1" "Secret" "kube-system" "" }}',
+    '{{ printf "%s" "x" }}',
+    "a\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: pwned",
+    "quote\" and 'single' and \\back",
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_manifest_strings_stay_verbatim(tmp_path: Path, payload: str) -> None:
+    import json
+
+    spec = (
+        f"  args: [{json.dumps(payload)}]\n"
+        f"  environment:\n    VALUE: {json.dumps(payload)}\n"
+        f"  config_files:\n    - path: /etc/app/conf\n      content: {json.dumps(payload)}\n"
+        "  listeners:\n    - {name: http, port: 8080, exposure: public, path: "
+        + json.dumps("/" + payload)
+        + "}\n"
+    )
+    _, chart = chart_from(tmp_path, spec, api="runway/v1+dev")
+    found = objects(chart)
+    assert not [o for o in found if o["metadata"]["name"] == "pwned"]
+    assert container(found)["args"] == [payload]
+    assert one(found, "ConfigMap", "rel-svc-env")["data"]["VALUE"] == payload
+    assert list(one(found, "ConfigMap", "rel-svc-config")["data"].values()) == [payload]
+    ingress = one(found, "Ingress")
+    assert ingress["spec"]["rules"][0]["http"]["paths"][0]["path"] == "/" + payload
+
+
+def test_unknown_value_is_refused_at_install(tmp_path: Path) -> None:
+    _, chart = chart_from(tmp_path, "  regions: [us-east1]\n")
+    with pytest.raises(VerifyError, match=r"replicaCont|additional"):
+        helm.render(chart, {"replicaCont": 3}, name="rel", namespace="ns")
+    with pytest.raises(VerifyError, match=r"replicaCount|integer"):
+        helm.render(chart, {"replicaCount": "three"}, name="rel", namespace="ns")
+    with pytest.raises(VerifyError):
+        helm.render(
+            chart, {"listeners": {"http": {"exposure": "everyone"}}}, name="rel", namespace="ns"
+        )
+    lint = helm.lint(chart, {"autoscaling": {"enabeld": True}}, "v1.31.0")
+    assert lint.errors
+
+
+def test_chart_without_image_requires_one_at_install(tmp_path: Path) -> None:
+    _, chart = chart_from(tmp_path, "  regions: [us-east1]\n", image=None)
+    with pytest.raises(VerifyError, match=r"image\.repository is required"):
+        helm.render(chart, None, name="rel", namespace="ns")
+    found = objects(chart, {"image": {"repository": "mirror.example.com/app", "tag": "2.0.0"}})
+    assert container(found)["image"] == "mirror.example.com/app:2.0.0"
+    assert verify_chart(chart).ok
+
+
+def test_verify_fails_a_broken_chart(tmp_path: Path) -> None:
+    _, chart = chart_from(tmp_path, "  regions: [us-east1]\n")
+    broken = tmp_path / "broken"
+    shutil.copytree(chart, broken)
+    deployment = broken / "templates" / "deployment.yaml"
+    deployment.write_text(
+        deployment.read_text().replace(
+            "readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false"
+        )
+    )
+    helpers = broken / "templates" / "_helpers.tpl"
+    helpers.write_text(
+        helpers.read_text().replace("readOnlyRootFilesystem: true", "readOnlyRootFilesystem: false")
+    )
+    pdb = broken / "templates" / "pdb.yaml"
+    pdb.write_text(pdb.read_text().replace("maxUnavailable:", "maxUnavailabel:"))
+    report = verify_chart(broken)
+    assert any("root filesystem is writable" in p for p in report.problems)
+    assert any("PodDisruptionBudget" in p and "maxUnavailabel" in p for p in report.problems)
+    result = run_cli("verify", str(broken))
+    assert result.exit_code == 1 and "FAILED" in result.stdout
+
+
+def test_chart_files(tmp_path: Path) -> None:
+    _spec, chart = chart_from(tmp_path, "  regions: [us-east1, europe-west1]\n")
+    names = {str(p.relative_to(chart)) for p in chart.rglob("*") if p.is_file()}
+    assert {
+        "Chart.yaml",
+        "values.yaml",
+        "values.schema.json",
+        "README.md",
+        "templates/NOTES.txt",
+        "templates/tests/test-connection.yaml",
+    } <= names
+    chart_yaml = (chart / "Chart.yaml").read_text()
+    assert 'name: "svc"' in chart_yaml and "kubeVersion:" in chart_yaml
+    assert '"runway.gitlab.com/regions": "us-east1,europe-west1"' in chart_yaml
+    values = (chart / "values.yaml").read_text().splitlines()
+    keys = [
+        i
+        for i, line in enumerate(values)
+        if line
+        and not line.lstrip().startswith(("#", "-"))
+        and line.rstrip().endswith((":", '"', "]", "}"))
+        and ":" in line
+        and not line.startswith(" " * 6)
+    ]
+    for index in keys:
+        if values[index].startswith("  ") and values[index - 1].strip().startswith('"'):
+            continue
+        assert values[index - 1].lstrip().startswith("##") or values[index - 1].strip().endswith(
+            ":"
+        ), values[index]
+    readme = (chart / "README.md").read_text()
+    assert "`autoscaling.minReplicas`" in readme and "helm install svc oci://" in readme
