@@ -9,7 +9,6 @@ only ever reach values.yaml, as data.
 from __future__ import annotations
 
 import functools
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,7 +17,6 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 from pydantic import BaseModel
-from ruamel.yaml import YAML
 
 from runway.chart import values as v
 from runway.chart.resolve import ChartSpec
@@ -76,9 +74,15 @@ def compile_chart(spec: ChartSpec, root: Path = TEMPLATES) -> dict[str, bytes]:
     files["Chart.yaml"] = env.get_template("Chart.yaml.j2").render(context).encode()
     files["README.md"] = env.get_template("README.md.j2").render(context).encode()
     files["values.yaml"] = values_yaml(spec.values).encode()
-    files["values.schema.json"] = (json.dumps(v.schema(), indent=2, sort_keys=True) + "\n").encode()
+    files["values.schema.json"] = _schema_bytes()
     files[".helmignore"] = b".git/\n*.tmp\n*.orig\n"
     return dict(sorted(files.items()))
+
+
+@functools.cache
+def _schema_bytes() -> bytes:
+    """The values schema is the same for every chart: generated once per process."""
+    return (json.dumps(v.schema(), indent=2, sort_keys=True) + "\n").encode()
 
 
 def _markdown_cell(value: Any) -> str:
@@ -154,14 +158,22 @@ def _emit_model(model: BaseModel, indent: int, lines: list[str]) -> None:
 
 
 def _emit_plain(key: str, value: Any, pad: str) -> list[str]:
-    if isinstance(value, dict | list) and value:
-        yaml = YAML(typ="safe", pure=True)
-        yaml.default_flow_style = False
-        yaml.width = 4096
-        yaml.indent(mapping=2, sequence=4, offset=2)
-        stream = io.StringIO()
-        yaml.dump({key: value}, stream)
-        return [f"{pad}{line}" for line in stream.getvalue().rstrip("\n").split("\n")]
+    """Scalars inline; flat lists and mappings in block style; anything deeper as JSON (valid YAML)."""
+    if (
+        isinstance(value, list)
+        and value
+        and all(not isinstance(item, dict | list) for item in value)
+    ):
+        return [f"{pad}{key}:", *(f"{pad}  - {_scalar(item)}" for item in value)]
+    if (
+        isinstance(value, dict)
+        and value
+        and all(not isinstance(item, dict | list) for item in value.values())
+    ):
+        return [
+            f"{pad}{key}:",
+            *(f"{pad}  {_scalar(k)}: {_scalar(item)}" for k, item in value.items()),
+        ]
     return [f"{pad}{key}: {_scalar(value)}"]
 
 

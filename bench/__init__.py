@@ -1,0 +1,1 @@
+"""Benchmarks, run by hand (`./dev bench`); never part of the tests."""
