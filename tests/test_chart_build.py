@@ -184,3 +184,28 @@ def test_chart_files(tmp_path: Path) -> None:
         ), values[index]
     readme = (chart / "README.md").read_text()
     assert "`autoscaling.minReplicas`" in readme and "helm install svc oci://" in readme
+
+
+def test_rebuild_cache_skips_compiling_and_notices_changes(tmp_path: Path) -> None:
+    from runway.chart import build
+    from runway.chart.resolve import BuildOptions
+    from runway.manifest import loader
+
+    source = tmp_path / "src"
+    source.mkdir()
+    manifest = source / "runway.yml"
+    manifest.write_text(
+        "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: svc}\nspec: {container_port: 8080}\n"
+    )
+    out = tmp_path / "charts"
+    options = BuildOptions(image="registry.example.com/svc:1")
+    (first,) = build.build_services(loader.load_paths([source]).services, options, out)
+    assert first.changed and first.warnings
+    (again,) = build.build_services(loader.load_paths([source]).services, options, out)
+    assert not again.changed and again.warnings == first.warnings
+    manifest.write_text(manifest.read_text().replace("8080", "9090"))
+    (changed,) = build.build_services(loader.load_paths([source]).services, options, out)
+    assert changed.changed and "9090" in (out / "svc" / "values.yaml").read_text()
+    (out / build.CACHE_NAME).write_text("{not json")
+    (rebuilt,) = build.build_services(loader.load_paths([source]).services, options, out)
+    assert not rebuilt.changed  # corrupt cache counts as empty; identical bytes are not rewritten

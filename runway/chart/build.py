@@ -1,15 +1,28 @@
-"""build: services → chart directories on disk, skipping charts whose files did not change."""
+"""build: services → chart directories on disk.
+
+Incremental like black: a cache beside the charts maps each chart to a key over the tool
+version, the build options, the base chart and the service's own files. A chart whose key is
+unchanged (and whose directory still exists) is neither compiled nor written. The cache is
+written atomically; a corrupt or missing cache counts as empty; failures are never cached.
+"""
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
+import json
 from pathlib import Path
 
-from runway.chart.compile import compile_chart
+from runway import __version__
+from runway.chart.compile import TEMPLATES, compile_chart
 from runway.chart.resolve import BuildOptions, ChartSpec, resolve
-from runway.errors import Diagnostic
+from runway.errors import Diagnostic, Severity
+from runway.manifest import _types
 from runway.manifest.loader import Service
-from runway.writer import write_tree_atomic
+from runway.writer import write_text_atomic, write_tree_atomic
+
+CACHE_NAME = ".runway-build-cache.json"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -28,11 +41,69 @@ def compile_service(service: Service, options: BuildOptions) -> tuple[ChartSpec,
 def build_services(
     services: list[Service], options: BuildOptions, output: Path
 ) -> list[BuiltChart]:
-    """Compile every service first, then write: a compile error leaves the output untouched."""
-    compiled = [compile_service(service, options) for service in services]
-    built: list[BuiltChart] = []
-    for spec, files in compiled:
+    """Compile every changed service first, then write: a compile error leaves the output untouched."""
+    cache = _read_cache(output)
+    keys = {service.name: _input_key(service, options) for service in services}
+    fresh: list[BuiltChart] = []
+    compiled: list[tuple[Service, ChartSpec, dict[str, bytes]]] = []
+    for service in services:
+        name = _types.kubernetes_name(service.name)
+        entry = cache.get(name)
+        if (
+            entry
+            and entry.get("key") == keys[service.name]
+            and (output / name / "Chart.yaml").is_file()
+        ):
+            stored = entry.get("warnings")
+            warnings = tuple(
+                Diagnostic(**w, severity=Severity.WARNING)
+                for w in (stored if isinstance(stored, list) else [])
+            )
+            fresh.append(BuiltChart(name, output / name, False, warnings))
+            continue
+        compiled.append((service, *compile_service(service, options)))
+    built = list(fresh)
+    for service, spec, files in compiled:
         target = output / spec.name
         changed = write_tree_atomic(target, files)
         built.append(BuiltChart(spec.name, target, changed, spec.warnings))
-    return built
+        cache[spec.name] = {
+            "key": keys[service.name],
+            "warnings": [
+                {k: val for k, val in w.as_dict().items() if k != "severity"} for w in spec.warnings
+            ],
+        }
+    if compiled:
+        write_text_atomic(output / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+    return sorted(built, key=lambda chart: chart.name)
+
+
+def _read_cache(output: Path) -> dict[str, dict[str, object]]:
+    try:
+        data = json.loads((output / CACHE_NAME).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        return {}
+    return data
+
+
+def _input_key(service: Service, options: BuildOptions) -> str:
+    digest = hashlib.sha256()
+    digest.update(f"{__version__}\0{options!r}\0{_templates_digest()}\0".encode())
+    for name in service.files:
+        digest.update(name.encode() + b"\0")
+        try:
+            digest.update(Path(name).read_bytes())
+        except OSError:
+            digest.update(b"<unreadable>")
+    return digest.hexdigest()
+
+
+@functools.cache
+def _templates_digest() -> str:
+    digest = hashlib.sha256()
+    for path in sorted(TEMPLATES.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(TEMPLATES)).encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
