@@ -441,7 +441,6 @@ def _assemble(
         for name, slot in by_name.items()
         if isinstance(slot["base"], kubernetes.RunwayKubernetesService)
     }
-    base_documents = {m.metadata.name: d for m, d in bases}
     for env, pairs in sorted(deployments.items()):
         for deployment, document in pairs:
             for service_id, body in deployment.deployments().items():
@@ -457,9 +456,7 @@ def _assemble(
                         )
                     )
                     continue
-                merged = _merge_deployment(
-                    service, body, env, document, base_documents[service_id], diagnostics
-                )
+                merged = _merge_deployment(service, body, env, document, diagnostics)
                 if merged is not None:
                     entry(service_id)["environments"][env] = merged
                     entry(service_id)["deployments"][env] = body
@@ -502,7 +499,6 @@ def _merge_deployment(
     body: kubernetes.DeploymentBody,
     env: str,
     document: Document,
-    base_document: Document,
     diagnostics: list[Diagnostic],
 ) -> kubernetes.RunwayKubernetesService | None:
     base_spec = service.spec.model_dump(mode="json", by_alias=True, exclude_unset=True)
@@ -517,7 +513,6 @@ def _merge_deployment(
             diagnostics.append(
                 dataclasses.replace(problem, message=f"{problem.message} (environment {env})")
             )
-        del base_document
         return None
 
 

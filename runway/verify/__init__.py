@@ -10,6 +10,7 @@ from typing import Any
 from ruamel.yaml import YAML
 
 from runway.errors import VerifyError
+from runway.manifest.kubernetes import merge
 
 LINT_KUBE_VERSION = "v1.31.0"
 RELEASE = "verify"
@@ -76,12 +77,6 @@ def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def _merge(base: Any, override: Any) -> Any:
-    if isinstance(base, dict) and isinstance(override, dict):
-        return {**base, **{k: _merge(base.get(k), v) for k, v in override.items()}}
-    return override
-
-
 def verify_chart(chart: Path) -> ChartReport:
     from runway.verify import hardening, helm, kube
 
@@ -103,7 +98,7 @@ def verify_chart(chart: Path) -> ChartReport:
                 report.problems.append(f"render without an image: {err}")
     cases = {
         "default values": base,
-        "representative values": _merge(base, representative_values(defaults)),
+        "representative values": merge(base, representative_values(defaults)),
     }
     for label, values in cases.items():
         result = helm.lint(chart, values, LINT_KUBE_VERSION)
