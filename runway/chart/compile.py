@@ -97,11 +97,7 @@ def _rows(model: BaseModel, prefix: str) -> Iterator[dict[str, str]]:
         if isinstance(value, BaseModel):
             yield from _rows(value, f"{key}.")
             continue
-        default = (
-            value.model_dump(mode="json", by_alias=True)
-            if isinstance(value, BaseModel)
-            else _plain(value)
-        )
+        default = _plain(value)
         text = json.dumps(default, sort_keys=True)
         yield {
             "key": key,

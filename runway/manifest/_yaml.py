@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -176,7 +175,7 @@ def parse_documents(text: str, display: str) -> tuple[list[Document], list[Diagn
     yaml = YAML(typ="safe", pure=False)
     documents: list[Document] = []
     try:
-        for index, node in enumerate(_compose_all(yaml, text)):
+        for index, node in enumerate(yaml.compose_all(text)):
             if node is None:
                 continue
             builder = _Builder(yaml)
@@ -200,7 +199,3 @@ def parse_documents(text: str, display: str) -> tuple[list[Document], list[Diagn
     except RecursionError:
         return documents, [Diagnostic(display, f"nesting deeper than {MAX_DEPTH} levels")]
     return documents, []
-
-
-def _compose_all(yaml: YAML, text: str) -> Iterator[Node | None]:
-    yield from yaml.compose_all(text)
