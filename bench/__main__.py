@@ -11,10 +11,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from runway import helm
 from runway.chart import build
 from runway.chart.resolve import BuildOptions
 from runway.manifest import loader
-from runway.verify import helm, verify_chart
+from runway.verify import verify_chart
 
 MANIFEST = """\
 apiVersion: runway/v1

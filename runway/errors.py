@@ -81,3 +81,11 @@ class BuildError(RunwayError):
 
 class VerifyError(RunwayError):
     """A chart failed verification."""
+
+
+class PackageError(RunwayError):
+    """A chart could not be packaged or signed, or an archive is not a chart."""
+
+
+class PublishError(RunwayError):
+    """A registry refused, could not be reached, or holds something that conflicts."""

@@ -7,10 +7,10 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from runway import helm
 from runway.chart import build
 from runway.chart.resolve import BuildOptions, ChartSpec
 from runway.manifest import loader
-from runway.verify import helm
 from runway.writer import write_tree_atomic
 
 HEAD = "apiVersion: {api}\nkind: RunwayService\nmetadata:\n  name: svc\nspec:\n"

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import pytest
 
+from runway import helm
 from runway.errors import VerifyError
-from runway.verify import helm, verify_chart
+from runway.verify import verify_chart
 from tests.chart_helpers import chart_from, container, objects, one
 from tests.conftest import MANIFESTS, run_cli
 

@@ -31,7 +31,6 @@ class BuildOptions:
     version: str = "0.1.0"
     app_version: str | None = None
     gitlab_versions: str | None = None
-    stage: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -95,8 +94,6 @@ def _annotations(
         versions = manifest.spec.gitlab.versions
     if versions:
         found["runway.gitlab.com/gitlab-versions"] = versions
-    if options.stage:
-        found["runway.gitlab.com/stage"] = options.stage
     metadata = manifest.metadata
     for key in ("owner_email_handle", "department", "department_group", "product_category"):
         value = getattr(metadata, key, None)

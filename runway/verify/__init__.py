@@ -78,7 +78,8 @@ def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
 
 
 def verify_chart(chart: Path) -> ChartReport:
-    from runway.verify import hardening, helm, kube
+    from runway import helm
+    from runway.verify import hardening, kube
 
     report = ChartReport(chart=str(chart))
     yaml = YAML(typ="safe")

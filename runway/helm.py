@@ -11,7 +11,7 @@ from typing import Any
 
 import helm_python
 
-from runway.errors import VerifyError
+from runway.errors import PackageError, VerifyError
 
 helm_python.disable_logging()
 
@@ -52,4 +52,29 @@ def render(
 
 
 def package(chart: Path, destination: Path) -> Path:
-    return Path(helm_python.package(chart, destination=destination))
+    """Helm's own archive of `chart` (loaded, checked and saved exactly as `helm package` does)."""
+    try:
+        return Path(helm_python.package(chart, destination=destination))
+    except helm_python.HelmError as err:
+        raise PackageError(f"{chart}: Helm cannot package this chart: {err}") from None
+
+
+def sign(archive: Path, *, key: str, keyring: Path, passphrase_file: Path | None) -> Path:
+    """Write Helm's PGP provenance file (`ARCHIVE.prov`) beside `archive`."""
+    try:
+        return Path(
+            helm_python.sign(archive, key=key, keyring=keyring, passphrase_file=passphrase_file)
+        )
+    except helm_python.HelmError as err:
+        raise PackageError(
+            f"{archive}: cannot sign with key {key!r} from {keyring}: {err}",
+        ) from None
+
+
+def verify_provenance(archive: Path, keyring: Path) -> dict[str, Any]:
+    """Helm's `helm verify`: the archive matches its `.prov` and the signer is in `keyring`."""
+    try:
+        result: dict[str, Any] = helm_python.verify(archive, keyring)
+    except helm_python.HelmError as err:
+        raise VerifyError(f"{archive}: provenance does not verify: {err}") from None
+    return result

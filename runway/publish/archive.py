@@ -1,0 +1,198 @@
+"""Reproducible chart archives: the same chart gives a byte-identical `.tgz` on any machine, any day.
+
+Helm packages the chart (so `.helmignore`, Chart.yaml checks and layout are Helm's own); we then
+rewrite the tar stream with a fixed order, one fixed mtime, uid/gid 0, no user names and a gzip
+header without a time or a file name. The contents Helm reads are untouched.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gzip
+import hashlib
+import io
+import tarfile
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from runway.errors import PackageError
+from runway.writer import write_bytes_atomic
+
+FIXED_EPOCH = 315532800
+"""1980-01-01T00:00:00Z, the epoch wheels and ZIP use when SOURCE_DATE_EPOCH is not set."""
+
+GITLAB_VERSIONS = "runway.gitlab.com/gitlab-versions"
+MAX_ARCHIVE_BYTES = 64 * 1024 * 1024
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChartArchive:
+    """A packaged chart: its bytes, its Chart.yaml and the digest registries report for it."""
+
+    path: Path
+    data: bytes
+    metadata: Mapping[str, Any]
+    provenance: bytes | None = None
+
+    @property
+    def name(self) -> str:
+        return str(self.metadata["name"])
+
+    @property
+    def version(self) -> str:
+        return str(self.metadata["version"])
+
+    @property
+    def digest(self) -> str:
+        return sha256_digest(self.data)
+
+    @property
+    def filename(self) -> str:
+        return f"{self.name}-{self.version}.tgz"
+
+    @property
+    def gitlab_versions(self) -> str | None:
+        annotations = self.metadata.get("annotations") or {}
+        value = annotations.get(GITLAB_VERSIONS)
+        return str(value) if value else None
+
+
+def sha256_digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+def source_date_epoch(environ: Mapping[str, str]) -> int:
+    """The archive mtime: SOURCE_DATE_EPOCH (reproducible-builds.org) or a fixed epoch."""
+    raw = environ.get("SOURCE_DATE_EPOCH", "").strip()
+    if not raw:
+        return FIXED_EPOCH
+    if not raw.isdigit():
+        raise PackageError(
+            f"SOURCE_DATE_EPOCH={raw!r} is not a number of seconds since 1970 "
+            "(e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct))"
+        )
+    return int(raw)
+
+
+def normalize(archive: bytes, mtime: int) -> bytes:
+    """Rewrite a chart archive so that only the file paths, modes and contents decide its bytes."""
+    members: dict[str, tuple[int, bytes]] = {}
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
+        for member in tar:
+            if not member.isfile():
+                continue
+            handle = tar.extractfile(member)
+            assert handle is not None
+            executable = bool(member.mode & 0o111)
+            members[member.name] = (0o755 if executable else 0o644, handle.read())
+    out = io.BytesIO()
+    with (
+        gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as zipped,
+        tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
+    ):
+        for name in sorted(members, key=_member_order):
+            mode, data = members[name]
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mtime = mtime
+            info.mode = mode
+            info.uid = info.gid = 0
+            info.uname = info.gname = ""
+            tar.addfile(info, io.BytesIO(data))
+    return out.getvalue()
+
+
+def _member_order(name: str) -> tuple[int, str]:
+    """Chart.yaml first (as Helm writes it), then every other file by path."""
+    return (0 if name.count("/") == 1 and name.endswith("/Chart.yaml") else 1, name)
+
+
+def parse_archive(path: Path, data: bytes, provenance: bytes | None = None) -> ChartArchive:
+    """Check that `data` is a chart archive and read its Chart.yaml; PackageError says what is wrong."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+            names = tar.getnames()
+            tops = {name.split("/", 1)[0] for name in names}
+            if len(tops) != 1:
+                raise PackageError(
+                    f"{path}: not a chart archive (expected one top-level directory, found {len(tops)})"
+                )
+            top = tops.pop()
+            member = tar.extractfile(f"{top}/Chart.yaml")
+            assert member is not None
+            chart_yaml = member.read()
+            for info in tar:
+                if info.isfile():
+                    handle = tar.extractfile(info)
+                    assert handle is not None
+                    handle.read()
+    except KeyError:
+        raise PackageError(f"{path}: not a chart archive (no Chart.yaml at its top)") from None
+    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as err:
+        raise PackageError(
+            f"{path}: corrupt chart archive ({err}); package it again with `runway package`"
+        ) from None
+    try:
+        metadata = YAML(typ="safe").load(chart_yaml)
+    except YAMLError as err:
+        raise PackageError(f"{path}: Chart.yaml in the archive is not YAML: {err}") from None
+    if not isinstance(metadata, dict) or not metadata.get("name") or not metadata.get("version"):
+        raise PackageError(f"{path}: Chart.yaml in the archive has no name or version")
+    return ChartArchive(path, data, metadata, provenance)
+
+
+def read_archive(path: Path) -> ChartArchive:
+    """Load an archive (and its `.prov`, if one lies beside it) from disk."""
+    try:
+        if path.stat().st_size > MAX_ARCHIVE_BYTES:
+            raise PackageError(f"{path}: larger than {MAX_ARCHIVE_BYTES // 2**20} MiB; not a chart")
+        data = path.read_bytes()
+    except OSError as err:
+        raise PackageError(f"{path}: cannot read: {err.strerror}") from None
+    prov_path = path.with_name(path.name + ".prov")
+    provenance = prov_path.read_bytes() if prov_path.is_file() else None
+    return parse_archive(path, data, provenance)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SigningKey:
+    """A PGP key for Helm provenance: the key's name (or email) in a secret keyring file."""
+
+    name: str
+    keyring: Path
+    passphrase_file: Path | None = None
+
+
+def package_chart(
+    chart: Path, destination: Path, *, mtime: int, signing: SigningKey | None = None
+) -> ChartArchive:
+    """Package `chart` into `destination/NAME-VERSION.tgz` (and `.prov` when signing)."""
+    from runway import helm
+
+    if not (chart / "Chart.yaml").is_file():
+        raise PackageError(f"{chart}: not a chart directory (no Chart.yaml); run `runway build`")
+    with tempfile.TemporaryDirectory(prefix="runway-package-") as scratch:
+        raw = helm.package(chart, Path(scratch))
+        data = normalize(raw.read_bytes(), mtime)
+        archive = parse_archive(destination / raw.name, data)
+        if signing is None:
+            write_bytes_atomic(archive.path, data)
+            archive.path.with_name(archive.path.name + ".prov").unlink(missing_ok=True)
+            return archive
+        staged = Path(scratch) / "signed" / raw.name
+        staged.parent.mkdir()
+        staged.write_bytes(data)
+        prov = helm.sign(
+            staged,
+            key=signing.name,
+            keyring=signing.keyring,
+            passphrase_file=signing.passphrase_file,
+        ).read_bytes()
+    write_bytes_atomic(archive.path, data)
+    write_bytes_atomic(archive.path.with_name(archive.path.name + ".prov"), prov)
+    return dataclasses.replace(archive, provenance=prov)

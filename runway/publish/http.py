@@ -1,0 +1,219 @@
+"""HTTP for every registry: credentials from the environment, bounded retries, one clear error.
+
+Transient failures (connection refused or reset, timeouts, 429 and 5xx answers) are retried with
+exponential backoff up to a bound; anything else becomes a `PublishError` naming the URL and what
+to do. Secrets never appear in messages.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import re
+from collections.abc import Generator, Mapping
+from typing import Any
+
+import httpx
+import tenacity
+
+from runway.errors import PublishError
+
+TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    attempts: int = 5
+    wait: float = 0.5
+    max_wait: float = 10.0
+    timeout: float = 30.0
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str]) -> RetryPolicy:
+        """RUNWAY_RETRY_ATTEMPTS, RUNWAY_RETRY_WAIT (first backoff, seconds), RUNWAY_HTTP_TIMEOUT."""
+        default = cls()
+        try:
+            return cls(
+                attempts=max(1, int(environ.get("RUNWAY_RETRY_ATTEMPTS", default.attempts))),
+                wait=float(environ.get("RUNWAY_RETRY_WAIT", default.wait)),
+                timeout=float(environ.get("RUNWAY_HTTP_TIMEOUT", default.timeout)),
+            )
+        except ValueError as err:
+            raise PublishError(f"bad retry setting in the environment: {err}") from None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Credentials:
+    username: str
+    password: str = dataclasses.field(repr=False)
+
+
+def registry_credentials(host: str, environ: Mapping[str, str]) -> Credentials | None:
+    """RUNWAY_REGISTRY_USER/_PASSWORD; else CI's CI_REGISTRY_USER/_PASSWORD, only for CI_REGISTRY's host.
+
+    CI's registry token is scoped to the project's own registry, so it is never sent elsewhere.
+    """
+    user, password = environ.get("RUNWAY_REGISTRY_USER"), environ.get("RUNWAY_REGISTRY_PASSWORD")
+    if user and password:
+        return Credentials(user, password)
+    ci_host = environ.get("CI_REGISTRY", "")
+    if ci_host and ci_host == host:
+        user, password = environ.get("CI_REGISTRY_USER"), environ.get("CI_REGISTRY_PASSWORD")
+        if user and password:
+            return Credentials(user, password)
+    return None
+
+
+class _Transient(Exception):
+    def __init__(self, response: httpx.Response) -> None:
+        self.response = response
+        super().__init__(f"HTTP {response.status_code} {response.reason_phrase}")
+
+
+class RegistryAuth(httpx.Auth):
+    """The distribution auth handshake: answer a 401 challenge with Basic or a Bearer token.
+
+    A Bearer token is fetched from the realm the registry names, for the scope it asks, and reused
+    for later requests to the same repository.
+    """
+
+    def __init__(self, credentials: Credentials | None, client: httpx.Client) -> None:
+        self._credentials = credentials
+        self._client = client
+        self._headers: dict[str, str] = {}
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        key = _repository_key(request.url.path)
+        if key in self._headers:
+            request.headers["Authorization"] = self._headers[key]
+        response = yield request
+        if response.status_code != 401:
+            return
+        challenge = response.headers.get("WWW-Authenticate", "")
+        header = self._answer(challenge)
+        if header is None:
+            return
+        self._headers[key] = header
+        request.headers["Authorization"] = header
+        yield request
+
+    def _answer(self, challenge: str) -> str | None:
+        scheme, _, params = challenge.partition(" ")
+        if scheme.lower() == "basic" and self._credentials is not None:
+            return _basic(self._credentials)
+        if scheme.lower() != "bearer":
+            return None
+        fields = dict(re.findall(r'(\w+)="([^"]*)"', params))
+        realm = fields.pop("realm", "")
+        if not realm:
+            return None
+        auth = (
+            httpx.BasicAuth(self._credentials.username, self._credentials.password)
+            if self._credentials
+            else None
+        )
+        answer = self._client.get(realm, params=fields, auth=auth)
+        if answer.status_code != 200:
+            return None
+        body = answer.json()
+        token = body.get("token") or body.get("access_token")
+        return f"Bearer {token}" if token else None
+
+
+def _basic(credentials: Credentials) -> str:
+    pair = f"{credentials.username}:{credentials.password}".encode()
+    return "Basic " + base64.b64encode(pair).decode()
+
+
+def _repository_key(path: str) -> str:
+    match = re.match(r"^/v2/(.+?)/(?:manifests|blobs|tags)/", path)
+    return match.group(1) if match else path
+
+
+class HttpClient:
+    """One connection pool, one retry policy, one auth handler for a registry."""
+
+    def __init__(
+        self,
+        *,
+        retry: RetryPolicy,
+        credentials: Credentials | None = None,
+        headers: Mapping[str, str] | None = None,
+        registry_auth: bool = False,
+    ) -> None:
+        self.retry = retry
+        self._client = httpx.Client(
+            timeout=retry.timeout, headers=dict(headers or {}), follow_redirects=True
+        )
+        self._auth: httpx.Auth | None
+        if registry_auth:
+            token_client = httpx.Client(timeout=retry.timeout, follow_redirects=True)
+            self._auth = RegistryAuth(credentials, token_client)
+        elif credentials is not None:
+            self._auth = httpx.BasicAuth(credentials.username, credentials.password)
+        else:
+            self._auth = None
+
+    def close(self) -> None:
+        self._client.close()
+
+    def request(
+        self, method: str, url: str, *, ok: tuple[int, ...], **kwargs: Any
+    ) -> httpx.Response:
+        """Send with retries; return the response if its status is in `ok` (or 404), else raise."""
+        retrying = tenacity.Retrying(
+            stop=tenacity.stop_after_attempt(self.retry.attempts),
+            wait=tenacity.wait_exponential(multiplier=self.retry.wait, max=self.retry.max_wait),
+            retry=tenacity.retry_if_exception_type((httpx.TransportError, _Transient)),
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    response = self._client.request(method, url, auth=self._auth, **kwargs)
+                    if response.status_code in TRANSIENT_STATUS:
+                        raise _Transient(response)
+        except _Transient as err:
+            raise PublishError(
+                f"{_safe(url)} kept answering {err} ({self.retry.attempts} tries); "
+                "the registry is unavailable, re-run when it is back"
+            ) from None
+        except httpx.TransportError as err:
+            raise PublishError(
+                f"cannot reach {_safe(url)}: {_reason(err)} ({self.retry.attempts} tries); "
+                "check the URL and that the registry is up, then re-run"
+            ) from None
+        if response.status_code in ok or response.status_code == 404:
+            return response
+        raise status_error(method, url, response)
+
+
+def status_error(method: str, url: str, response: httpx.Response) -> PublishError:
+    code = response.status_code
+    where = f"{method} {_safe(url)}"
+    if code == 401:
+        return PublishError(
+            f"{where}: the registry refused the credentials (HTTP 401); set "
+            "RUNWAY_REGISTRY_USER and RUNWAY_REGISTRY_PASSWORD (or a token) that can access it"
+        )
+    if code == 403:
+        return PublishError(
+            f"{where}: access denied (HTTP 403); the credentials lack permission for this path"
+        )
+    detail = response.text.strip().replace("\n", " ")[:300]
+    return PublishError(f"{where}: unexpected HTTP {code} {response.reason_phrase}: {detail}")
+
+
+def _safe(url: str) -> str:
+    """The URL without query string or user info, for messages."""
+    parsed = httpx.URL(url)
+    return str(parsed.copy_with(query=None, userinfo=b""))
+
+
+def _reason(err: httpx.TransportError) -> str:
+    text = str(err) or type(err).__name__
+    if isinstance(err, httpx.ConnectError):
+        return f"connection failed ({text})"
+    if isinstance(err, httpx.TimeoutException):
+        return f"timed out ({text or 'no answer'})"
+    return text

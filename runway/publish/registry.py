@@ -1,0 +1,86 @@
+"""What every registry kind offers, and how a URL picks one.
+
+| URL | kind | a stage is |
+|---|---|---|
+| `oci://host[:port]/path` | OCI registry | the repository `path/STAGE/NAME`; promote copies the manifest |
+| `http(s)://host/api/v4/projects/ID/packages/helm` | GitLab Helm channels | the channel `STAGE` |
+| `file:///dir` or a directory path | static chart repository | the directory `dir/STAGE/` with its `index.yaml` |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Protocol
+
+from runway.errors import UsageError
+from runway.publish.archive import ChartArchive
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Release:
+    """One chart version as a registry holds it in one stage."""
+
+    name: str
+    version: str
+    stage: str
+    digest: str
+    gitlab_versions: str | None
+    reference: str
+
+    def as_dict(self) -> dict[str, str | None]:
+        return dataclasses.asdict(self)
+
+
+class Registry(Protocol):
+    location: str
+
+    def releases(self, name: str, stage: str) -> list[Release]:
+        """Every version of `name` in `stage` (empty when there are none)."""
+        ...
+
+    def find(self, name: str, version: str, stage: str) -> Release | None: ...
+
+    def upload(self, archive: ChartArchive, stage: str) -> None:
+        """Store `archive` in `stage`, replacing the same version if it is there."""
+        ...
+
+    def copy(self, release: Release, stage: str) -> None:
+        """Put the exact bytes of `release` into `stage`, without rebuilding."""
+        ...
+
+    def close(self) -> None: ...
+
+
+_GITLAB = re.compile(r"^https?://[^/]+(/.*)?/api/v4/projects/[^/]+/packages/helm/?$")
+
+
+def open_registry(
+    url: str, *, plain_http: bool = False, environ: Mapping[str, str] | None = None
+) -> Registry:
+    from runway.publish.http import RetryPolicy
+
+    env = os.environ if environ is None else environ
+    retry = RetryPolicy.from_env(env)
+    if url.startswith("oci://"):
+        from runway.publish.oci import OciRegistry
+
+        return OciRegistry(url, plain_http=plain_http, retry=retry, environ=env)
+    if _GITLAB.match(url):
+        from runway.publish.gitlab import GitLabChannels
+
+        return GitLabChannels(url, retry=retry, environ=env)
+    if url.startswith(("http://", "https://")):
+        raise UsageError(
+            f"{url}: not a registry URL runway knows; use oci://HOST/PATH, "
+            "https://GITLAB/api/v4/projects/ID/packages/helm, or a directory"
+        )
+    from runway.publish.static import StaticRepository
+
+    path = Path(url.removeprefix("file://"))
+    if "://" in url and not url.startswith("file://"):
+        raise UsageError(f"{url}: unknown scheme; use oci://, https:// (GitLab) or file://")
+    return StaticRepository(path)

@@ -1,0 +1,41 @@
+"""Answer "which chart do I run?": the newest version compatible with a GitLab release, in a stage.
+
+A chart without a compatibility annotation is compatible with every release (as Helm treats a
+chart without kubeVersion); one whose annotation does not parse is never chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import semver
+
+from runway.publish.registry import Release
+from runway.versions import parse_range, parse_version
+
+
+def compatible(release: Release, gitlab_version: semver.Version) -> bool:
+    if release.gitlab_versions is None:
+        return True
+    try:
+        return parse_range(release.gitlab_versions).allows(gitlab_version)
+    except ValueError:
+        return False
+
+
+def newest_compatible(
+    releases: Iterable[Release], gitlab_version: semver.Version, *, prereleases: bool = False
+) -> Release | None:
+    best: tuple[semver.Version, Release] | None = None
+    for release in releases:
+        try:
+            version = parse_version(release.version)
+        except ValueError:
+            continue
+        if version.prerelease and not prereleases:
+            continue
+        if not compatible(release, gitlab_version):
+            continue
+        if best is None or version > best[0]:
+            best = (version, release)
+    return best[1] if best else None
