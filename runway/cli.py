@@ -311,9 +311,8 @@ def publish(
         )
     for outcome in outcomes:
         archive = outcome.archive
-        verb = {"skip": "already published", "replace": "replaced"}.get(outcome.action, "published")
         where = outcome.release.reference if outcome.release else registry.location
-        click.echo(f"{verb} {archive.name} {archive.version} → {where} {archive.digest}")
+        click.echo(f"{outcome.verb} {archive.name} {archive.version} → {where} {archive.digest}")
 
 
 @main.command()

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 import textwrap
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from runway import cli
+from tests.servers import Registry
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -36,9 +38,9 @@ class Result:
     stderr: str
 
 
-def run_cli(*args: str) -> Result:
+def run_cli(*args: str, env: Mapping[str, str | None] | None = None) -> Result:
     runner = CliRunner()
-    outcome = runner.invoke(cli.main, list(args), catch_exceptions=False)
+    outcome = runner.invoke(cli.main, list(args), catch_exceptions=False, env=env)
     return Result(outcome.exit_code, outcome.stdout, outcome.stderr)
 
 
@@ -48,3 +50,56 @@ def tree(tmp_path: Path) -> Callable[[Mapping[str, str | bytes]], Path]:
         return write_tree(tmp_path, files)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    """The real OCI registry for this test session (each test uses its own repository path)."""
+    server = Registry(tmp_path_factory.mktemp("registry")).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def auth_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registry]:
+    server = Registry(tmp_path_factory.mktemp("auth-registry"), users=REGISTRY_USERS).start()
+    yield server
+    server.stop()
+
+
+REGISTRY_USERS = {"ci-bot": "correct horse battery staple"}
+
+
+@pytest.fixture
+def repo(request: pytest.FixtureRequest) -> str:
+    """A repository path no other test uses."""
+    return "t/" + re.sub(r"[^a-z0-9]+", "-", request.node.name.lower())[:60].strip("-")
+
+
+@pytest.fixture(scope="session")
+def archives(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
+    """`archives("kas", "1.0.0", ">=17.0 <18.0")` → a packaged chart (built once per session)."""
+    root = tmp_path_factory.mktemp("archives")
+    made: dict[tuple[str, str, str | None, str], Path] = {}
+
+    def make(name: str, version: str, gitlab_versions: str | None = None, image: str = "") -> Path:
+        key = (name, version, gitlab_versions, image)
+        if key not in made:
+            charts = root / f"charts-{len(made)}"
+            args = ["build", str(MANIFESTS / name), "-o", str(charts), "--version", version]
+            args += ["--no-verify"]
+            if gitlab_versions:
+                args += ["--gitlab-versions", gitlab_versions]
+            if image:
+                args += ["--image", image]
+            built = run_cli(*args)
+            assert built.exit_code == 0, built.stderr
+            packaged = run_cli("package", str(charts / name), "-o", str(root / f"pkg-{len(made)}"))
+            assert packaged.exit_code == 0, packaged.stderr
+            made[key] = Path(packaged.stdout.split()[0])
+        return made[key]
+
+    return make
+
+
+QUICK_RETRY = {"RUNWAY_RETRY_ATTEMPTS": "4", "RUNWAY_RETRY_WAIT": "0.05"}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urljoin
@@ -28,6 +29,9 @@ MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 CONFIG = "application/vnd.cncf.helm.config.v1+json"
 CONTENT = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 PROVENANCE = "application/vnd.cncf.helm.chart.provenance.v1.prov"
+_PATH = re.compile(
+    r"^[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:\.|_|__|-+)[a-z0-9]+)*)*$"
+)
 
 
 def helm_manifest(archive: ChartArchive, created: str | None) -> tuple[bytes, bytes, list[bytes]]:
@@ -77,6 +81,11 @@ class OciRegistry:
         host, _, path = rest.partition("/")
         if not host or any(c in rest for c in "?#@ "):
             raise UsageError(f"{url}: expected oci://HOST[:PORT]/PATH")
+        if path and not _PATH.match(path):
+            raise UsageError(
+                f"{url}: {path!r} is not a valid OCI repository path (lowercase letters and "
+                "digits, separated by '/', '.', '_' or '-', not at either end)"
+            )
         self.location = url.rstrip("/")
         self.host = host
         self.path = path

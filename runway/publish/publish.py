@@ -17,6 +17,8 @@ from runway.publish.http import RetryPolicy
 from runway.publish.registry import Registry, Release
 from runway.publish.stages import Stages
 
+_VERBS = {"publish": "published", "skip": "already published", "replace": "replaced"}
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Outcome:
@@ -24,18 +26,28 @@ class Outcome:
     action: str
     release: Release | None = None
 
+    @property
+    def verb(self) -> str:
+        return _VERBS[self.action]
+
 
 class PublishIncomplete(PublishError):
     """Some archives were published and some were not; says which, and that a re-run finishes."""
 
-    def __init__(self, done: list[Outcome], pending: list[ChartArchive], cause: Exception) -> None:
+    def __init__(
+        self,
+        done: list[Outcome],
+        interrupted: ChartArchive,
+        pending: list[ChartArchive],
+        cause: Exception,
+    ) -> None:
         self.done = done
+        self.interrupted = interrupted
         self.pending = pending
         lines = [f"publishing stopped: {cause}"]
-        for outcome in done:
-            lines.append(f"  {outcome.action}: {_label(outcome.archive)}")
-        for archive in pending:
-            lines.append(f"  not published: {_label(archive)}")
+        lines += [f"  {outcome.verb}: {_label(outcome.archive)}" for outcome in done]
+        lines.append(f"  interrupted (may be partly uploaded): {_label(interrupted)}")
+        lines += [f"  not published: {_label(archive)}" for archive in pending]
         lines.append("re-run the same command to publish the rest; nothing will be duplicated")
         super().__init__("\n".join(lines))
 
@@ -112,9 +124,10 @@ def publish(
                 retry or RetryPolicy(),
             )
         except PublishError as err:
-            pending = [o.archive for o in planned[position:] if o.action != "skip"]
-            skipped = [o for o in planned[position:] if o.action == "skip"]
-            raise PublishIncomplete(done + skipped, pending, err) from None
+            rest = planned[position + 1 :]
+            pending = [o.archive for o in rest if o.action != "skip"]
+            skipped = [o for o in rest if o.action == "skip"]
+            raise PublishIncomplete(done + skipped, outcome.archive, pending, err) from None
         done.append(dataclasses.replace(outcome, release=release))
     return done
 

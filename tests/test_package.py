@@ -1,0 +1,176 @@
+"""`runway package`: reproducible archives the Helm engine treats like its own, optionally signed."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from ruamel.yaml import YAML
+
+from runway import helm
+from runway.errors import VerifyError
+from runway.publish.archive import FIXED_EPOCH
+from runway.verify import representative_values
+from tests.conftest import MANIFESTS, run_cli
+
+
+@pytest.fixture(scope="module")
+def chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("charts")
+    built = run_cli("build", str(MANIFESTS / "kas"), "-o", str(out), "--no-verify")
+    assert built.exit_code == 0, built.stderr
+    return out / "kas"
+
+
+def _package(chart: Path, out: Path, *extra: str, env: dict[str, str] | None = None) -> Path:
+    result = run_cli("package", str(chart), "-o", str(out), *extra, env=env)
+    assert result.exit_code == 0, result.stderr
+    path_text, digest = result.stdout.split()[:2]
+    path = Path(path_text)
+    assert digest == "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    return path
+
+
+def test_same_chart_gives_byte_identical_archives_whatever_the_file_times(
+    chart: Path, tmp_path: Path
+) -> None:
+    first, second = tmp_path / "a" / "kas", tmp_path / "b" / "kas"
+    shutil.copytree(chart, first)
+    shutil.copytree(chart, second)
+    for number, path in enumerate(sorted(second.rglob("*"))):
+        os.utime(path, (1_000_000_000 + number * 977, 1_500_000_000 + number * 977))
+    one = _package(first, tmp_path / "out-a")
+    two = _package(second, tmp_path / "out-b")
+    assert one.read_bytes() == two.read_bytes()
+    assert one.name == "kas-0.1.0.tgz"
+
+
+def test_archive_carries_no_time_owner_or_order_of_the_machine(chart: Path, tmp_path: Path) -> None:
+    archive = _package(chart, tmp_path)
+    raw = archive.read_bytes()
+    assert raw[:4] == b"\x1f\x8b\x08\x00", "gzip header without a file name"
+    assert raw[4:8] == b"\x00\x00\x00\x00", "gzip header without a time"
+    with tarfile.open(archive) as tar:
+        members = tar.getmembers()
+    names = [m.name for m in members]
+    assert names[0] == "kas/Chart.yaml"
+    assert names[1:] == sorted(names[1:])
+    assert {(m.mtime, m.uid, m.gid, m.uname, m.gname) for m in members} == {
+        (FIXED_EPOCH, 0, 0, "", "")
+    }
+    assert {m.mode for m in members} == {0o644}
+
+
+def test_source_date_epoch_sets_the_archive_time(chart: Path, tmp_path: Path) -> None:
+    archive = _package(chart, tmp_path, env={"SOURCE_DATE_EPOCH": "1700000000"})
+    with tarfile.open(archive) as tar:
+        assert {m.mtime for m in tar.getmembers()} == {1700000000}
+    bad = run_cli(
+        "package", str(chart), "-o", str(tmp_path / "x"), env={"SOURCE_DATE_EPOCH": "soon"}
+    )
+    assert bad.exit_code == 1
+    assert "SOURCE_DATE_EPOCH='soon' is not a number" in bad.stderr
+
+
+def test_helm_renders_the_archive_exactly_like_the_directory(chart: Path, tmp_path: Path) -> None:
+    archive = _package(chart, tmp_path / "ours")
+    helms_own = helm.package(chart, tmp_path)
+    values = representative_values(YAML(typ="safe").load((chart / "values.yaml").read_text()))
+
+    def rendered(source: Path) -> dict[str, str]:
+        """The render, with generated random secret values masked."""
+        files = helm.render(source, values, name="kas", namespace="gitlab")
+        return {k: re.sub(r'"[A-Za-z0-9+/]{40,}={0,2}"', '"<random>"', v) for k, v in files.items()}
+
+    from_dir = rendered(chart)
+    assert "<random>" in from_dir["kas/templates/secrets.yaml"]
+    assert rendered(archive) == from_dir
+    assert rendered(helms_own) == from_dir
+    with tarfile.open(archive) as ours, tarfile.open(helms_own) as theirs:
+        assert sorted(ours.getnames()) == sorted(theirs.getnames())
+        for name in ours.getnames():
+            mine, helms = ours.extractfile(name), theirs.extractfile(name)
+            assert mine is not None and helms is not None
+            assert mine.read() == helms.read(), name
+
+
+@pytest.fixture(scope="session")
+def keyring(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, Path]]:
+    """A throwaway RSA signing key: (secret keyring, public keyring) in Helm's legacy format."""
+    home = tmp_path_factory.mktemp("gnupg")
+    os.chmod(home, 0o700)
+    env = {**os.environ, "GNUPGHOME": str(home)}
+    gpg = ["gpg", "--batch", "--pinentry-mode", "loopback", "--passphrase", ""]
+    subprocess.run(
+        [*gpg, "--quick-gen-key", "Runway Release <release@runway.example>", "rsa2048", "sign"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    secret, public = home / "secring.gpg", home / "pubring.gpg"
+    secret.write_bytes(
+        subprocess.run(
+            [*gpg, "--export-secret-keys"], env=env, check=True, capture_output=True
+        ).stdout
+    )
+    public.write_bytes(
+        subprocess.run(["gpg", "--export"], env=env, check=True, capture_output=True).stdout
+    )
+    yield secret, public
+
+
+def test_signed_archive_verifies_with_the_helm_engine(
+    chart: Path, tmp_path: Path, keyring: tuple[Path, Path]
+) -> None:
+    secret, public = keyring
+    archive = _package(
+        chart, tmp_path, "--sign", "--key", "Runway Release", "--keyring", str(secret)
+    )
+    assert (tmp_path / "kas-0.1.0.tgz.prov").is_file()
+    verified = helm.verify_provenance(archive, public)
+    assert verified["signed_by"] == ["Runway Release <release@runway.example>"]
+    unsigned = _package(chart, tmp_path / "plain")
+    assert unsigned.read_bytes() == archive.read_bytes()
+
+    data = bytearray(archive.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    archive.write_bytes(bytes(data))
+    with pytest.raises(VerifyError, match="provenance does not verify"):
+        helm.verify_provenance(archive, public)
+
+
+def test_signing_mistakes_are_reported(
+    chart: Path, tmp_path: Path, keyring: tuple[Path, Path]
+) -> None:
+    secret, _ = keyring
+    no_key = run_cli("package", str(chart), "-o", str(tmp_path), "--sign")
+    assert no_key.exit_code == 2
+    assert "--sign needs --key" in no_key.stderr
+    wrong = run_cli(
+        "package",
+        str(chart),
+        "-o",
+        str(tmp_path),
+        "--sign",
+        "--key",
+        "nobody",
+        "--keyring",
+        str(secret),
+    )
+    assert wrong.exit_code == 1
+    assert "cannot sign with key 'nobody'" in wrong.stderr
+    assert not list(tmp_path.glob("*.tgz")), "no archive is left behind when signing fails"
+
+
+def test_a_directory_that_is_not_a_chart_is_refused(tmp_path: Path) -> None:
+    result = run_cli("package", str(tmp_path), "-o", str(tmp_path / "out"))
+    assert result.exit_code == 1
+    assert "not a chart directory (no Chart.yaml)" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -1,0 +1,154 @@
+"""Publishing when things go wrong: nothing half-published, one clear message, a re-run finishes."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import helm_python
+import pytest
+
+from tests.conftest import QUICK_RETRY, run_cli
+from tests.servers import FaultProxy, Registry, free_port
+
+Archives = Callable[..., Path]
+
+
+@pytest.fixture
+def own_registry(tmp_path: Path) -> Iterator[Registry]:
+    """A registry this test alone may stop and start."""
+    server = Registry(tmp_path / "registry").start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def proxy(own_registry: Registry) -> Iterator[FaultProxy]:
+    server = FaultProxy(own_registry.host)
+    yield server
+    server.close()
+
+
+def _tags(host: str, repository: str) -> list[str]:
+    try:
+        return sorted(
+            helm_python.RegistryClient(plain_http=True).tags(f"oci://{host}/{repository}")
+        )
+    except helm_python.HelmError:
+        return []
+
+
+def test_registry_stopped_midway_reports_what_was_published_and_a_rerun_finishes(
+    own_registry: Registry, proxy: FaultProxy, archives: Archives
+) -> None:
+    charts = [
+        archives("agentk", "1.0.0"),
+        archives("kas", "1.0.0"),
+        archives("tunnel-gateway", "1.0.0"),
+    ]
+
+    pushed: list[str] = []
+
+    def stop_after_first_chart(method: str, path: str, status: int) -> None:
+        """Stop the registry once agentk is pushed and read back, before kas starts."""
+        if method == "PUT" and "agentk/manifests/" in path and status == 201:
+            pushed.append(path)
+        elif pushed and method == "GET" and "agentk/manifests/" in path and status == 200:
+            proxy.hook = None
+            own_registry.stop()
+
+    proxy.hook = stop_after_first_chart
+    args = ["publish", *map(str, charts), "--to", proxy.url("svc"), "--plain-http"]
+    stopped = run_cli(*args, env=QUICK_RETRY)
+    assert stopped.exit_code == 1
+    lines = stopped.stderr.splitlines()
+    assert lines[0].startswith("runway: publishing stopped: ")
+    assert lines[1].startswith("  published: agentk 1.0.0 (")
+    assert lines[2].startswith("  interrupted (may be partly uploaded): kas 1.0.0 (")
+    assert lines[3].startswith("  not published: tunnel-gateway 1.0.0 (")
+    assert "re-run the same command" in stopped.stderr
+    assert "Traceback" not in stopped.stderr
+
+    own_registry.start()
+    assert _tags(own_registry.host, "svc/canary/agentk") == ["1.0.0"]
+    assert _tags(own_registry.host, "svc/canary/kas") == []
+    before = len([r for r in proxy.requests if r[0] == "PUT" and "agentk/manifests" in r[1]])
+    rerun = run_cli(*args, env=QUICK_RETRY)
+    assert rerun.exit_code == 0, rerun.stderr
+    assert "already published agentk 1.0.0" in rerun.stdout
+    assert "published kas 1.0.0" in rerun.stdout
+    assert "published tunnel-gateway 1.0.0" in rerun.stdout
+    after = len([r for r in proxy.requests if r[0] == "PUT" and "agentk/manifests" in r[1]])
+    assert after == before, "the re-run does not push agentk again"
+    for name in ("agentk", "kas", "tunnel-gateway"):
+        assert _tags(own_registry.host, f"svc/canary/{name}") == ["1.0.0"]
+
+
+def test_a_registry_answering_503_for_a_while_is_retried(
+    proxy: FaultProxy, own_registry: Registry, archives: Archives
+) -> None:
+    proxy.unavailable(3)
+    result = run_cli(
+        "publish",
+        str(archives("kas", "1.0.0")),
+        "--to",
+        proxy.url("svc"),
+        "--plain-http",
+        env=QUICK_RETRY,
+    )
+    assert result.exit_code == 0, result.stderr
+    assert [status for _, _, status in proxy.requests[:3]] == [503, 503, 503]
+    assert _tags(own_registry.host, "svc/canary/kas") == ["1.0.0"]
+
+
+def test_a_registry_that_stays_unavailable_gives_up_within_the_bound(
+    proxy: FaultProxy, own_registry: Registry, archives: Archives
+) -> None:
+    proxy.unavailable(1000)
+    result = run_cli(
+        "publish",
+        str(archives("kas", "1.0.0")),
+        "--to",
+        proxy.url("svc"),
+        "--plain-http",
+        env=QUICK_RETRY,
+    )
+    assert result.exit_code == 1
+    assert "kept answering HTTP 503 Service Unavailable (4 tries)" in result.stderr
+    assert len(proxy.requests) == 4
+    proxy.unavailable(0)
+    assert _tags(own_registry.host, "svc/canary/kas") == []
+
+
+def test_nothing_listening_is_a_clear_message(archives: Archives) -> None:
+    url = f"oci://127.0.0.1:{free_port()}/svc"
+    result = run_cli(
+        "publish", str(archives("kas", "1.0.0")), "--to", url, "--plain-http", env=QUICK_RETRY
+    )
+    assert result.exit_code == 1
+    assert "cannot reach http://127.0.0.1:" in result.stderr
+    assert "connection failed" in result.stderr
+
+
+def test_a_corrupt_archive_publishes_nothing(
+    own_registry: Registry, archives: Archives, tmp_path: Path
+) -> None:
+    good = archives("agentk", "1.0.0")
+    corrupt = tmp_path / "kas-1.0.0.tgz"
+    data = archives("kas", "1.0.0").read_bytes()
+    corrupt.write_bytes(data[: len(data) // 2])
+    not_gzip = tmp_path / "notes.tgz"
+    not_gzip.write_text("hello")
+    for bad in (corrupt, not_gzip):
+        result = run_cli(
+            "publish", str(good), str(bad), "--to", own_registry.url("svc"), "--plain-http"
+        )
+        assert result.exit_code == 1
+        assert f"{bad}: corrupt chart archive" in result.stderr
+        assert _tags(own_registry.host, "svc/canary/agentk") == []
+
+
+def test_a_missing_archive_is_named(tmp_path: Path) -> None:
+    result = run_cli("publish", str(tmp_path / "nope.tgz"), "--to", str(tmp_path / "repo"))
+    assert result.exit_code == 1
+    assert f"{tmp_path / 'nope.tgz'}: cannot read" in result.stderr
