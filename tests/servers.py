@@ -130,8 +130,9 @@ class FaultProxy:
                 with proxy._lock:
                     failing = proxy._fail > 0
                     proxy._fail -= failing
+                headers: dict[str, str] = {}
                 if failing:
-                    status, headers, content = 503, {}, b"unavailable\n"
+                    status, content = 503, b"unavailable\n"
                 else:
                     headers_in = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                     try:
@@ -142,7 +143,7 @@ class FaultProxy:
                             content=body,
                         )
                     except httpx.TransportError:
-                        status, headers, content = 502, {}, b"upstream down\n"
+                        status, content = 502, b"upstream down\n"
                     else:
                         status, content = answer.status_code, answer.content
                         headers = {
@@ -304,8 +305,8 @@ def _multipart_field(content_type: str, body: bytes, name: str) -> bytes | None:
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
         f"Content-Type: {content_type}\r\n\r\n".encode() + body
     )
-    for part in message.iter_parts():  # type: ignore[attr-defined]
+    for part in message.iter_parts():
         if part.get_param("name", header="content-disposition") == name:
-            payload: bytes = part.get_payload(decode=True)
-            return payload
+            payload = part.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else None
     return None
