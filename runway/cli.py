@@ -272,7 +272,10 @@ _STAGES_OPTION = click.option(
     help="Ordered stages, comma-separated (default: RUNWAY_STAGES, else canary,stable)",
 )
 _PLAIN_HTTP_OPTION = click.option(
-    "--plain-http", is_flag=True, help="Talk to an OCI registry over HTTP instead of HTTPS"
+    "--plain-http",
+    is_flag=True,
+    envvar="RUNWAY_PLAIN_HTTP",
+    help="Talk to an OCI registry over HTTP instead of HTTPS (env: RUNWAY_PLAIN_HTTP=1)",
 )
 
 

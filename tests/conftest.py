@@ -7,9 +7,11 @@ import re
 import textwrap
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from ruamel.yaml import YAML
 
 from runway import cli
 from tests.servers import Registry
@@ -103,3 +105,18 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
 
 
 QUICK_RETRY = {"RUNWAY_RETRY_ATTEMPTS": "4", "RUNWAY_RETRY_WAIT": "0.05"}
+
+
+_INPUT = re.compile(r"\$\[\[\s*inputs\.(\w+)\s*\]\]")
+
+
+def ci_template(text: str, given: Mapping[str, str] | None = None) -> tuple[set[str], Any]:
+    """(inputs used, jobs) of a GitLab CI template with `spec:inputs`, interpolated as GitLab
+    would: given values, else each input's default."""
+    header = YAML(typ="safe").load(text.split("\n---\n", 1)[0])
+    declared = header["spec"]["inputs"]
+    values = {name: str(spec.get("default", "")) for name, spec in declared.items()}
+    values.update(given or {})
+    used = set(_INPUT.findall(text))
+    body = _INPUT.sub(lambda match: values[match[1]], text.split("\n---\n", 1)[1])
+    return used, YAML(typ="safe").load(body)

@@ -13,7 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from runway import __version__
-from tests.conftest import FIXTURES, MANIFESTS, ROOT, run_cli
+from tests.conftest import FIXTURES, MANIFESTS, ROOT, ci_template, run_cli
 
 
 def _schema(*args: str) -> dict[str, Any]:
@@ -136,10 +136,21 @@ def test_gitlab_ci_matches_gitlab_schema() -> None:
     schema = json.loads((FIXTURES / "gitlab-ci.schema.json").read_text())
     validator = jsonschema.Draft7Validator(schema)
     pipelines = [ROOT / ".gitlab-ci.yml", *sorted((ROOT / "ci").glob("*.yml"))]
+    assert len(pipelines) > 1, "the reusable template under ci/ is checked too"
     for path in pipelines:
-        document = YAML(typ="safe").load(path.read_text())
-        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)]
-        assert errors == [], path
+        text = path.read_text()
+        documents = list(YAML(typ="safe").load_all(text))
+        if len(documents) == 2:
+            inputs = documents[0]["spec"]["inputs"]
+            used, interpolated = ci_template(text)
+            assert used <= set(inputs), f"{path}: undeclared inputs {used - set(inputs)}"
+            assert {"manifest", "registry", "stage"} <= set(inputs)
+            documents.append(interpolated)
+        for document in documents:
+            errors = [
+                f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(document)
+            ]
+            assert errors == [], path
 
 
 def test_gitlab_ci_schema_catches_a_broken_pipeline() -> None:
