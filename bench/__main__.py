@@ -1,4 +1,4 @@
-"""Time validate, build, build --verify and a one-manifest rebuild over N synthetic services.
+"""Time validate, build, verify, package and a one-manifest rebuild over N synthetic services.
 
 Usage: python -m bench [N …]   (default 10 100 1000; verify runs on at most 20 charts)
 """
@@ -15,6 +15,7 @@ from runway import helm
 from runway.chart import build
 from runway.chart.resolve import BuildOptions
 from runway.manifest import loader
+from runway.publish.archive import FIXED_EPOCH, package_chart
 from runway.verify import verify_chart
 
 MANIFEST = """\
@@ -89,6 +90,18 @@ def run(n: int) -> None:
         print(
             f"  verify / Helm (render+lint x1) ratio: {ours / sum(helm_only):.1f} "
             f"(Helm median {statistics.median(helm_only) * 1000:.1f} ms/chart)"
+        )
+        packages = Path(tmp) / "packages"
+        _timed(
+            "package (sample)",
+            len(sample),
+            lambda: [package_chart(c, packages, mtime=FIXED_EPOCH) for c in sample],
+        )
+        started = time.perf_counter()
+        for chart in sample:
+            helm.package(chart, Path(tmp) / "helm-packages")
+        print(
+            f"  Helm's own package (sample)  {(time.perf_counter() - started) * 1000:9.1f} ms total"
         )
 
 
