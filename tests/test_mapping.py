@@ -106,10 +106,12 @@ def test_internal_load_balancer(tmp_path: Path) -> None:
     )
     found = objects(chart)
     ingress = one(found, "Ingress")
-    assert (
-        "networking.gke.io/internal-load-balancer-allow-global-access"
-        in ingress["metadata"]["annotations"]
+    assert not any(k.startswith("networking.gke.io/") for k in ingress["metadata"]["annotations"])
+    on_gke = one(
+        objects(chart, {"ingress": {"internalAnnotations": {"networking.gke.io/x": "true"}}}),
+        "Ingress",
     )
+    assert on_gke["metadata"]["annotations"]["networking.gke.io/x"] == "true"
     policy = one(found, "NetworkPolicy")
     cidrs = [p["ipBlock"]["cidr"] for p in policy["spec"]["ingress"][0]["from"] if "ipBlock" in p]
     assert cidrs == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]

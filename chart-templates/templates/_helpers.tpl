@@ -48,15 +48,27 @@ app.kubernetes.io/part-of: runway
 {{- end -}}
 {{- end -}}
 
-{{- define "runway.testImage" -}}
-{{- $image := .Values.tests.image -}}
-{{- if .Values.global.imageRegistry -}}
+{{- /* An auxiliary image (test, registration hook) with global.imageRegistry in place of its registry. */ -}}
+{{- define "runway.mirrored" -}}
+{{- $root := index . 0 -}}
+{{- $image := index . 1 -}}
+{{- if $root.Values.global.imageRegistry -}}
 {{- $parts := splitList "/" $image -}}
 {{- if gt (len $parts) 1 -}}
-{{- $image = printf "%s/%s" .Values.global.imageRegistry (join "/" (rest $parts)) -}}
+{{- $image = printf "%s/%s" $root.Values.global.imageRegistry (join "/" (rest $parts)) -}}
 {{- end -}}
 {{- end -}}
 {{- $image -}}
+{{- end -}}
+
+{{- /* Labels of hook pods: never the selector labels, so Services, PDBs and HPAs ignore them. */ -}}
+{{- define "runway.hookLabels" -}}
+{{- $root := index . 0 -}}
+helm.sh/chart: {{ printf "%s-%s" $root.Chart.Name $root.Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" | toJson }}
+app.kubernetes.io/instance: {{ $root.Release.Name | toJson }}
+app.kubernetes.io/component: {{ index . 1 | toJson }}
+app.kubernetes.io/managed-by: {{ $root.Release.Service | toJson }}
+app.kubernetes.io/part-of: runway
 {{- end -}}
 
 {{- define "runway.containerSecurityContext" -}}

@@ -166,6 +166,14 @@ class NetworkPolicy(Values):
     cloudflare: Cloudflare = Field(default_factory=Cloudflare, description="Cloudflare allow-list")
 
 
+class BackendConfig(Values):
+    enabled: bool = Field(False, description="GKE: a BackendConfig for the Ingress backends")
+    securityPolicy: str = Field(
+        "", description="Cloud Armor policy at the edge (e.g. the Cloudflare-only allow-list)"
+    )
+    healthCheckPath: str = Field("", description="HTTP health-check path (empty: GKE's default)")
+
+
 class Ingress(Values):
     enabled: bool = Field(True, description="Ingress for public and internal http/grpc listeners")
     className: str = Field("", description="IngressClass name")
@@ -173,12 +181,12 @@ class Ingress(Values):
         default_factory=dict, description="Extra Ingress annotations"
     )
     internalAnnotations: dict[str, str] = Field(
-        default_factory=lambda: {
-            "networking.gke.io/internal-load-balancer-allow-global-access": "true"
-        },
-        description="Annotations added to the internal Ingress",
+        default_factory=dict, description="Annotations added to the internal Ingress"
     )
     tls: bool = Field(True, description="Terminate TLS for each host")
+    backendConfig: BackendConfig = Field(
+        default_factory=lambda: BackendConfig(), description="GKE BackendConfig of the backends"
+    )
 
 
 class ParentRef(Values):
@@ -187,10 +195,23 @@ class ParentRef(Values):
     sectionName: str = Field("", description="Gateway listener")
 
 
+class OwnGateway(Values):
+    enabled: bool = Field(
+        False, description="Create a Gateway for this service; routes attach to it"
+    )
+    className: str = Field("", description="GatewayClass, e.g. gke-l7-global-external-managed")
+    certificateMap: str = Field("", description="GKE Certificate Manager map for TLS")
+    tlsSecret: OptionalName = Field("", description="Secret with the TLS certificate (not GKE)")
+    annotations: dict[str, str] = Field(default_factory=dict, description="Gateway annotations")
+
+
 class Gateway(Values):
     enabled: bool = Field(False, description="HTTPRoute/GRPCRoute instead of Ingress")
     parentRefs: list[ParentRef] = Field(
         default_factory=list, description="Gateways the routes attach to"
+    )
+    create: OwnGateway = Field(
+        default_factory=lambda: OwnGateway(), description="A Gateway owned by this release"
     )
 
 
@@ -260,6 +281,36 @@ class SecurityContext(Values):
     runAsUser: Annotated[int, Field(ge=10000)] = Field(65532, description="UID (≥ 10000)")
     runAsGroup: Annotated[int, Field(ge=10000)] = Field(65532, description="GID (≥ 10000)")
     fsGroup: Annotated[int, Field(ge=10000)] = Field(65532, description="fsGroup (≥ 10000)")
+
+
+class TokenSecret(Values):
+    name: OptionalName = Field("", description="Secret holding the registration token")
+    key: str = Field("token", description="Key of the token in that Secret")
+
+
+class Registration(Values):
+    enabled: bool = Field(
+        False, description="A post-install/upgrade Job registers this release with GitLab"
+    )
+    url: str = Field("", description="GitLab URL the Job POSTs the registration to")
+    tokenSecret: TokenSecret = Field(
+        default_factory=lambda: TokenSecret(), description="Where the registration token is"
+    )
+    image: str = Field(
+        "docker.io/curlimages/curl:8.11.1", description="Image of the Job (needs sh and curl)"
+    )
+    attempts: Annotated[int, Field(ge=1, le=20)] = Field(
+        6, description="Tries while GitLab is unreachable or answers 408/429/5xx"
+    )
+    backoffSeconds: Annotated[int, Field(ge=1, le=60)] = Field(
+        2, description="First wait between tries; doubles each time"
+    )
+    requestTimeoutSeconds: Annotated[int, Field(ge=1, le=300)] = Field(
+        20, description="Timeout of one request"
+    )
+    deadlineSeconds: Annotated[int, Field(ge=30, le=3600)] = Field(
+        600, description="The Job fails (and the release with it) after this long"
+    )
 
 
 class TestValues(Values):
@@ -340,6 +391,9 @@ class ChartValues(Values):
     podLabels: dict[str, str] = Field(default_factory=dict, description="Extra pod labels")
     nodeSelector: dict[str, str] = Field(default_factory=dict, description="Node selector")
     tolerations: list[dict[str, Any]] = Field(default_factory=list, description="Tolerations")
+    registration: Registration = Field(
+        default_factory=Registration, description="Registration with GitLab after install"
+    )
     tests: TestValues = Field(default_factory=TestValues, description="helm test")
 
     model_config = ConfigDict(populate_by_name=True)

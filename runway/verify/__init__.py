@@ -41,6 +41,16 @@ def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
         "gateway": {
             "enabled": True,
             "parentRefs": [{"name": "external", "namespace": "gateway-system"}],
+            "create": {
+                "enabled": first is not None,
+                "className": "gke-l7-global-external-managed",
+                "certificateMap": "verify-certs",
+            },
+        },
+        "registration": {
+            "enabled": True,
+            "url": "https://gitlab.example.com/api/v4/satellite_services/registrations",
+            "tokenSecret": {"name": "verify-registration"},
         },
         "metrics": {"enabled": True, "kind": "PodMonitoring", "ports": [9090]},
         "autoscaling": {"enabled": False},
