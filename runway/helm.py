@@ -51,6 +51,16 @@ def render(
     return rendered
 
 
+def default_values(chart: Path) -> dict[str, Any]:
+    """The chart's values.yaml as Helm reads it (from a directory or an archive)."""
+    try:
+        with helm_python.Chart.load(chart) as loaded:
+            values: dict[str, Any] = dict(loaded.values or {})
+    except helm_python.HelmError as err:
+        raise VerifyError(f"{chart}: Helm cannot load this chart: {err}") from None
+    return values
+
+
 def package(chart: Path, destination: Path) -> Path:
     """Helm's own archive of `chart` (loaded, checked and saved exactly as `helm package` does)."""
     try:

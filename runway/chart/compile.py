@@ -9,6 +9,7 @@ only ever reach values.yaml, as data.
 from __future__ import annotations
 
 import functools
+import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +18,10 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 from pydantic import BaseModel
+from ruamel.yaml import YAML
 
 from runway.chart import values as v
+from runway.chart.profiles import self_managed
 from runway.chart.resolve import ChartSpec
 
 KUBE_VERSION = ">=1.29.0-0"
@@ -59,6 +62,7 @@ def _static_files(root: Path) -> tuple[tuple[str, bytes], ...]:
 
 def compile_chart(spec: ChartSpec, root: Path = TEMPLATES) -> dict[str, bytes]:
     env = _environment(root)
+    profiles = self_managed(spec.values)
     dumped = spec.values.model_dump(mode="json", by_alias=True)
     context = {
         "chart": spec,
@@ -69,8 +73,20 @@ def compile_chart(spec: ChartSpec, root: Path = TEMPLATES) -> dict[str, bytes]:
         "uid": spec.values.securityContext.runAsUser,
         "listeners": dumped["listeners"],
         "rows": list(_rows(spec.values, "")),
+        "profiles": [
+            {
+                "name": p.name,
+                "title": p.title,
+                "description": p.description,
+                "yaml": yaml_text(p.values),
+            }
+            for p in profiles
+        ],
     }
     files = dict(_static_files(root))
+    for profile in context["profiles"]:
+        header = f"# {profile['title']}: {profile['description']}\n"
+        files[f"profiles/{profile['name']}.yaml"] = (header + profile["yaml"]).encode()
     files["Chart.yaml"] = env.get_template("Chart.yaml.j2").render(context).encode()
     files["README.md"] = env.get_template("README.md.j2").render(context).encode()
     files["values.yaml"] = values_yaml(spec.values).encode()
@@ -175,3 +191,13 @@ def _emit_plain(key: str, value: Any, pad: str) -> list[str]:
 
 def _scalar(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
+
+
+def yaml_text(data: Any) -> str:
+    """Block-style YAML of plain data, keys in the order given."""
+    out = io.StringIO()
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    yaml.dump(data, out)
+    return out.getvalue()

@@ -17,7 +17,7 @@ from ruamel.yaml import YAML
 from runway.chart import values as v
 from runway.errors import Diagnostic, Severity
 from runway.manifest import _types, kubernetes, models
-from runway.manifest.extensions import Exposure, Listener, Protocol
+from runway.manifest.extensions import ALL_OFFERINGS, Exposure, Listener, Protocol
 from runway.manifest.loader import Manifest, Service
 
 DEFAULT_MAX_REPLICAS = 10
@@ -46,6 +46,8 @@ class ChartSpec:
     annotations: dict[str, str]
     regions: tuple[str, ...]
     warnings: tuple[Diagnostic, ...]
+    offerings: tuple[str, ...] = tuple(ALL_OFFERINGS)
+    offering_overrides: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 def resolve(service: Service, options: BuildOptions) -> ChartSpec:
@@ -71,7 +73,11 @@ def resolve(service: Service, options: BuildOptions) -> ChartSpec:
     image, app_version = _image(manifest.spec.image, options, warn, pinned=pinned)
     chart_values = chart_values.model_copy(update={"image": image})
     name = _types.kubernetes_name(service.name)
+    offerings = manifest.spec.offerings if isinstance(manifest, models.RunwayServiceDev) else None
     annotations = _annotations(manifest, options, regions)
+    annotations["runway.gitlab.com/offerings"] = ",".join(
+        offerings.supported if offerings else ALL_OFFERINGS
+    )
     return ChartSpec(
         name=name,
         service=service.name,
@@ -82,6 +88,8 @@ def resolve(service: Service, options: BuildOptions) -> ChartSpec:
         annotations=annotations,
         regions=regions,
         warnings=tuple(warnings),
+        offerings=tuple(offerings.supported) if offerings else tuple(ALL_OFFERINGS),
+        offering_overrides=dict(offerings.overrides) if offerings else {},
     )
 
 

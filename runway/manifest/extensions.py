@@ -217,12 +217,31 @@ class ServiceAccount(Strict):
         return self
 
 
-class Offerings(Strict):
-    """Which offerings the service supports (self-managed, managed-self-hosted, gitlab-managed)."""
+OfferingName = Annotated[str, Field(pattern="^(self-managed|managed-self-hosted|gitlab-managed)$")]
+ALL_OFFERINGS = ["self-managed", "managed-self-hosted", "gitlab-managed"]
 
-    supported: list[
-        Annotated[str, Field(pattern="^(self-managed|managed-self-hosted|gitlab-managed)$")]
-    ] = Field(
-        default_factory=lambda: ["self-managed", "managed-self-hosted", "gitlab-managed"],
+
+class Offerings(Strict):
+    """Which offerings the service supports, and chart values each one changes."""
+
+    supported: list[OfferingName] = Field(
+        default_factory=lambda: list(ALL_OFFERINGS),
         min_length=1,
+        description="self-managed, managed-self-hosted, gitlab-managed (default: all)",
     )
+    overrides: dict[OfferingName, dict[str, Any]] = Field(
+        default_factory=dict,
+        description="Chart values merged over an offering's profile, by offering",
+    )
+
+    @model_validator(mode="after")
+    def _overrides_supported(self) -> Offerings:
+        if len(set(self.supported)) != len(self.supported):
+            raise ValueError("an offering is listed twice in supported")
+        extra = sorted(set(self.overrides) - set(self.supported))
+        if extra:
+            raise ValueError(
+                f"overrides for {', '.join(extra)}, which supported does not list; "
+                "add it to supported or drop the override"
+            )
+        return self

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import semver
 
 from runway.publish.registry import Release
-from runway.versions import parse_range, parse_version
+from runway.versions import VersionRange, parse_range, parse_version
 
 
 def compatible(release: Release, gitlab_version: semver.Version) -> bool:
@@ -35,6 +35,23 @@ def newest_compatible(
         if version.prerelease and not prereleases:
             continue
         if not compatible(release, gitlab_version):
+            continue
+        if best is None or version > best[0]:
+            best = (version, release)
+    return best[1] if best else None
+
+
+def newest_in_range(releases: Iterable[Release], wanted: VersionRange) -> Release | None:
+    """What Flux's `ref.semver` picks: the highest version in the range (pre-releases only if
+    the range names one)."""
+    prereleases = "-" in wanted.text
+    best: tuple[semver.Version, Release] | None = None
+    for release in releases:
+        try:
+            version = parse_version(release.version)
+        except ValueError:
+            continue
+        if (version.prerelease and not prereleases) or not wanted.allows(version):
             continue
         if best is None or version > best[0]:
             best = (version, release)

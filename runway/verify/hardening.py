@@ -9,7 +9,7 @@ MIN_UID = 10000
 _WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "Pod", "CronJob"}
 
 
-def _pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
+def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
     kind = obj.get("kind")
     spec = obj.get("spec") or {}
     if kind == "Pod":
@@ -36,7 +36,7 @@ def _problems(obj: dict[str, Any]) -> Iterator[str]:
         yield "uses the default namespace"
     if obj.get("kind") == "ServiceAccount" and (obj.get("metadata") or {}).get("name") == "default":
         yield "configures the default service account"
-    pod = _pod_spec(obj)
+    pod = pod_spec(obj)
     if pod is None:
         return
     is_test = "helm.sh/hook" in ((obj.get("metadata") or {}).get("annotations") or {})

@@ -1,0 +1,186 @@
+"""The managed-self-hosted turn-up bundle: what a GitLab instance applies through the agent.
+
+Objects, as data: a Namespace (Pod Security `restricted`), an OCIRepository that follows the
+published chart (a semver range or one resolved version), a HelmRelease (`helm.toolkit.fluxcd.io/v2`,
+`chartRef`, remediation, drift detection, values from a Secret), and the two Secrets the instance
+fills. Those Secrets hold `${VARIABLE}` references, never values: the instance substitutes them
+when it applies the bundle (Flux `postBuild.substituteFrom`, or its own templating), so no file we
+write carries a token.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from runway.manifest.kubernetes import merge
+
+HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+REGISTRATION_TOKEN_VARIABLE = "RUNWAY_REGISTRATION_TOKEN"
+ACCESS_TOKEN_VARIABLE = "RUNWAY_GITLAB_ACCESS_TOKEN"
+MANAGED_BY = {
+    "app.kubernetes.io/managed-by": "runway",
+    "runway.gitlab.com/offering": "managed-self-hosted",
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BundleOptions:
+    service: str
+    namespace: str
+    chart_url: str
+    """oci://HOST/PATH/STAGE/NAME: the stage's repository of the chart."""
+    gitlab_url: str
+    registration_url: str
+    semver: str | None = None
+    tag: str | None = None
+    pull_secret: str | None = None
+    cosign_secret: str | None = None
+    insecure: bool = False
+    interval: str = "10m"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class FilledSecret:
+    """A Secret the instance fills: which key gets which variable, and why."""
+
+    name: str
+    key: str
+    variable: str
+    purpose: str
+
+
+def secrets_to_fill(options: BundleOptions) -> list[FilledSecret]:
+    return [
+        FilledSecret(
+            f"{options.service}-registration",
+            "token",
+            REGISTRATION_TOKEN_VARIABLE,
+            "registration token the hook Job presents to GitLab after install and upgrade",
+        ),
+        FilledSecret(
+            f"{options.service}-gitlab-access",
+            "token",
+            ACCESS_TOKEN_VARIABLE,
+            "access token the service uses to call GitLab",
+        ),
+    ]
+
+
+def release_values(options: BundleOptions, offering_values: dict[str, Any]) -> dict[str, Any]:
+    """The HelmRelease's inline values: registration and the access token, then the offering's."""
+    registration, access = secrets_to_fill(options)
+    wiring: dict[str, Any] = {
+        "env": {"RUNWAY_GITLAB_URL": options.gitlab_url},
+        "secrets": {
+            "gitlab-access-token": {
+                "existing": {"name": access.name, "key": access.key},
+                "env": ACCESS_TOKEN_VARIABLE,
+            }
+        },
+        "registration": {
+            "enabled": True,
+            "url": options.registration_url,
+            "tokenSecret": {"name": registration.name, "key": registration.key},
+        },
+    }
+    merged: dict[str, Any] = merge(wiring, offering_values)
+    return merged
+
+
+def bundle(
+    options: BundleOptions, offering_values: dict[str, Any]
+) -> dict[str, list[dict[str, Any]]]:
+    """File name → the objects in it."""
+    namespace = {
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": {
+            "name": options.namespace,
+            "labels": {
+                **MANAGED_BY,
+                "pod-security.kubernetes.io/enforce": "restricted",
+                "pod-security.kubernetes.io/warn": "restricted",
+            },
+        },
+    }
+    secrets = [
+        {
+            "apiVersion": "v1",
+            "kind": "Secret",
+            "type": "Opaque",
+            "metadata": {
+                "name": item.name,
+                "namespace": options.namespace,
+                "labels": dict(MANAGED_BY),
+                "annotations": {"runway.gitlab.com/filled-by": "gitlab-instance"},
+            },
+            "stringData": {item.key: f"${{{item.variable}}}"},
+        }
+        for item in secrets_to_fill(options)
+    ]
+    return {
+        "namespace.yaml": [namespace],
+        "secrets.yaml": secrets,
+        "ocirepository.yaml": [_source(options)],
+        "helmrelease.yaml": [_release(options, release_values(options, offering_values))],
+    }
+
+
+def _source(options: BundleOptions) -> dict[str, Any]:
+    ref = {"tag": options.tag} if options.tag else {"semver": options.semver}
+    spec: dict[str, Any] = {
+        "interval": options.interval,
+        "url": options.chart_url,
+        "ref": ref,
+        "layerSelector": {"mediaType": HELM_CHART_LAYER, "operation": "copy"},
+    }
+    if options.pull_secret:
+        spec["secretRef"] = {"name": options.pull_secret}
+    if options.cosign_secret:
+        spec["verify"] = {"provider": "cosign", "secretRef": {"name": options.cosign_secret}}
+    if options.insecure:
+        spec["insecure"] = True
+    return {
+        "apiVersion": "source.toolkit.fluxcd.io/v1",
+        "kind": "OCIRepository",
+        "metadata": {
+            "name": options.service,
+            "namespace": options.namespace,
+            "labels": dict(MANAGED_BY),
+        },
+        "spec": spec,
+    }
+
+
+def _release(options: BundleOptions, values: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": {
+            "name": options.service,
+            "namespace": options.namespace,
+            "labels": dict(MANAGED_BY),
+        },
+        "spec": {
+            "interval": options.interval,
+            "releaseName": options.service,
+            "chartRef": {
+                "kind": "OCIRepository",
+                "name": options.service,
+                "namespace": options.namespace,
+            },
+            "timeout": "10m",
+            "install": {"remediation": {"retries": 3}},
+            "upgrade": {
+                "cleanupOnFail": True,
+                "remediation": {"retries": 3, "remediateLastFailure": True, "strategy": "rollback"},
+            },
+            "rollback": {"cleanupOnFail": True},
+            "driftDetection": {"mode": "enabled"},
+            "values": values,
+            "valuesFrom": [
+                {"kind": "Secret", "name": f"{options.service}-values", "optional": True}
+            ],
+        },
+    }

@@ -1,0 +1,82 @@
+"""The gitlab-managed release description: what a GKE environment's stack installs, as data.
+
+One description per service and environment: the chart reference, the Workload Identity pair,
+the edge, and per region the complete values. The Pulumi stacks read this (or call
+`release_description`) instead of computing values of their own, so the CLI and the stacks agree
+by construction.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runway.chart import profiles
+from runway.chart.resolve import ChartSpec
+from runway.offerings import Offering
+from runway.offerings.overrides import offering_values
+
+KIND = "GitLabManagedRelease"
+API_VERSION = "runway.gitlab.com/v1alpha1"
+
+
+def default_project(environment: str) -> str:
+    return f"gitlab-runway-{environment}"
+
+
+def release_description(
+    spec: ChartSpec,
+    *,
+    environment: str,
+    project: str | None = None,
+    chart_url: str | None = None,
+    edge: profiles.Edge | None = None,
+) -> dict[str, Any]:
+    project = project or default_project(environment)
+    regions = []
+    chosen_edge = edge or profiles.edge_for(spec.values)
+    for region in spec.regions:
+        settings = profiles.GkeSettings(
+            project=project, region=region, environment=environment, edge=chosen_edge
+        )
+        profile = profiles.gke(spec.values, spec.name, settings)
+        regions.append(
+            {
+                "region": region,
+                "values": offering_values(spec, Offering.GITLAB_MANAGED, profile),
+            }
+        )
+    return {
+        "apiVersion": API_VERSION,
+        "kind": KIND,
+        "service": spec.name,
+        "environment": environment,
+        "namespace": spec.name,
+        "chart": {
+            "name": spec.name,
+            "version": spec.version,
+            "url": chart_url,
+            "gitlabVersions": spec.annotations.get("runway.gitlab.com/gitlab-versions"),
+        },
+        "gcp": {
+            "project": project,
+            "serviceAccount": f"{spec.name}@{project}.iam.gserviceaccount.com",
+            "workloadIdentityMember": (
+                f"serviceAccount:{project}.svc.id.goog[{spec.name}/{spec.name}]"
+            ),
+        },
+        "edge": {
+            "kind": chosen_edge,
+            "certificate": f"{spec.name}-{environment}",
+            "securityPolicy": (
+                "cloudflare-only" if spec.values.networkPolicy.cloudflare.enabled else None
+            ),
+            "hosts": sorted(
+                {
+                    listener.host
+                    for listener in spec.values.listeners.values()
+                    if listener.host and listener.exposure == "public"
+                }
+            ),
+        },
+        "regions": regions,
+    }

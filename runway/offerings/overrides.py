@@ -1,0 +1,45 @@
+"""The values an offering installs with: its profile, then the manifest's own overrides.
+
+The result is checked against the chart's values contract here, so a mistyped override in a
+manifest fails when the bundle is made, naming the manifest field, not later in a cluster.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from runway.chart import values as v
+from runway.chart.resolve import ChartSpec
+from runway.errors import UsageError
+from runway.manifest.kubernetes import merge
+from runway.offerings import Offering
+
+
+def check_supported(spec: ChartSpec, offering: Offering) -> None:
+    if offering.value not in spec.offerings:
+        raise UsageError(
+            f"{spec.service} does not support the {offering.value} offering "
+            f"(it supports {', '.join(spec.offerings)}); list it in spec.offerings.supported "
+            "of its manifest (runway/v1+dev) to turn it up that way"
+        )
+
+
+def offering_values(spec: ChartSpec, offering: Offering, profile: dict[str, Any]) -> dict[str, Any]:
+    """`profile` with the manifest's overrides for `offering` merged over it, validated."""
+    check_supported(spec, offering)
+    overrides = spec.offering_overrides.get(offering.value, {})
+    combined: dict[str, Any] = merge(profile, overrides)
+    defaults = spec.values.model_dump(mode="json", by_alias=True)
+    try:
+        v.ChartValues.model_validate(merge(defaults, combined))
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
+        raise UsageError(
+            f"{spec.service}: the {offering.value} values (profile plus "
+            f"spec.offerings.overrides.{offering.value}) do not fit the chart: {problems}"
+        ) from None
+    return combined

@@ -1,0 +1,429 @@
+"""One chart, three offerings: every shipped service turned up each way renders, validates
+against Kubernetes schemas and CRDs, and passes the hardening rules."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from runway import helm
+from runway.offerings import gke
+from runway.verify import hardening, kube
+from tests.chart_helpers import chart_from
+from tests.conftest import MANIFESTS, QUICK_RETRY, run_cli, write_tree
+from tests.servers import Registry
+
+SERVICES = sorted(p.name for p in MANIFESTS.iterdir() if p.is_dir())
+PLACEHOLDER = {"image": {"repository": "registry.example.com/placeholder", "tag": "1.0.0"}}
+CLOUD_KINDS = {"BackendConfig", "PodMonitoring", "Gateway", "ExternalSecret"}
+
+
+@pytest.fixture(scope="module")
+def charts(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("charts")
+    built = run_cli("build", *(str(MANIFESTS / s) for s in SERVICES), "-o", str(out), "--no-verify")
+    assert built.exit_code == 0, built.stderr
+    return out
+
+
+def _load(path: Path) -> list[dict[str, Any]]:
+    return [o for o in YAML(typ="safe").load_all(path.read_text()) if o]
+
+
+def _rendered(chart: Path, values: dict[str, Any]) -> list[dict[str, Any]]:
+    defaults = YAML(typ="safe").load((chart / "values.yaml").read_text())
+    base = {} if defaults["image"]["repository"] else PLACEHOLDER
+    rendered = helm.render(chart, {**base, **values}, name=chart.name, namespace=chart.name)
+    found: list[dict[str, Any]] = []
+    for name, text in sorted(rendered.items()):
+        if name.endswith(".yaml"):
+            found.extend(o for o in YAML(typ="safe").load_all(text) if o)
+    return found
+
+
+def _problems(objects: list[dict[str, Any]]) -> list[str]:
+    problems: list[str] = []
+    for obj in objects:
+        problems += kube.validate_object(json.loads(json.dumps(obj)))
+        problems += hardening.check(obj)
+    return problems
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_self_managed_defaults_create_nothing_cloud_specific(charts: Path, service: str) -> None:
+    objects = _rendered(charts / service, {})
+    assert {o["kind"] for o in objects} & CLOUD_KINDS == set()
+    text = json.dumps(objects)
+    assert "gke.io" not in text and "cloud.google.com" not in text
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_documented_profile_renders_valid_and_hardened(charts: Path, service: str) -> None:
+    chart = charts / service
+    profiles = sorted((chart / "profiles").glob("*.yaml"))
+    names = {p.stem for p in profiles}
+    assert {"ingress-nginx", "gateway-api", "air-gapped"} <= names
+    readme = (chart / "README.md").read_text()
+    for profile in profiles:
+        assert f"(`profiles/{profile.name}`)" in readme
+        values = YAML(typ="safe").load(profile.read_text())
+        objects = _rendered(chart, values)
+        assert _problems(objects) == [], profile.name
+
+
+def test_the_shipped_services_offer_the_profiles_they_need(charts: Path) -> None:
+    kas_profiles = {p.stem for p in (charts / "kas" / "profiles").glob("*.yaml")}
+    assert {"existing-secrets", "external-redis"} <= kas_profiles
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_images_lists_every_image_and_the_mirror_covers_them_all(
+    charts: Path, service: str
+) -> None:
+    result = run_cli(
+        "images", str(charts / service), "--mirror", "mirror.internal", "--format", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert any("curl" in i["image"] for i in listed), "the registration hook's image"
+    assert any("agnhost" in i["image"] for i in listed), "the helm test's image"
+    mirrored = {i["mirrored"] for i in listed if i["mirrored"]}
+    with_mirror = _rendered(
+        charts / service,
+        {
+            "global": {"imageRegistry": "mirror.internal"},
+            "tests": {"enabled": True},
+            "registration": {
+                "enabled": True,
+                "url": "https://gitlab.example.com/r",
+                "tokenSecret": {"name": "r"},
+            },
+        },
+    )
+    pulled = {
+        c["image"]
+        for o in with_mirror
+        if (pod := hardening.pod_spec(o))
+        for c in pod.get("containers", [])
+    }
+    assert all(image.startswith("mirror.internal/") for image in pulled), pulled
+    assert mirrored <= pulled
+
+
+def _turnup(*args: str, env: dict[str, str] | None = None) -> Any:
+    return run_cli("turnup", *args, env={**QUICK_RETRY, **(env or {})})
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_managed_self_hosted_bundle_validates_and_its_release_renders_hardened(
+    charts: Path, service: str, tmp_path: Path
+) -> None:
+    result = _turnup(
+        service,
+        "--offering",
+        "managed-self-hosted",
+        "--registry",
+        "oci://registry.example.com/charts",
+        "--version",
+        ">=0.1.0 <1.0.0",
+        "--offline",
+        "--gitlab-url",
+        "https://gitlab.example.com",
+        "--namespace",
+        f"{service}-ns",
+        "-o",
+        str(tmp_path),
+    )
+    assert result.exit_code == 0, result.stderr
+    objects = [
+        o
+        for f in sorted(tmp_path.glob("*.yaml"))
+        if f.name != "kustomization.yaml"
+        for o in _load(f)
+    ]
+    kinds = sorted(o["kind"] for o in objects)
+    assert kinds == ["HelmRelease", "Namespace", "OCIRepository", "Secret", "Secret"]
+    assert _problems(objects) == []
+    source = next(o for o in objects if o["kind"] == "OCIRepository")
+    assert source["spec"]["url"] == f"oci://registry.example.com/charts/stable/{service}"
+    assert source["spec"]["ref"] == {"semver": ">=0.1.0 <1.0.0"}
+    release = next(o for o in objects if o["kind"] == "HelmRelease")
+    assert release["spec"]["chartRef"]["kind"] == "OCIRepository"
+    assert release["spec"]["driftDetection"] == {"mode": "enabled"}
+    rendered = _rendered(charts / service, release["spec"]["values"])
+    assert _problems(rendered) == []
+    job = next(o for o in rendered if o["kind"] == "Job")
+    env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert (
+        env["REGISTRATION_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == f"{service}-registration"
+    )
+    kustomization = YAML(typ="safe").load((tmp_path / "kustomization.yaml").read_text())
+    assert sorted(kustomization["resources"]) == sorted(
+        f.name for f in tmp_path.glob("*.yaml") if f.name != "kustomization.yaml"
+    )
+    described = json.loads((tmp_path / "turnup.json").read_text())
+    assert [f["variable"] for f in described["fill"]] == [
+        "RUNWAY_REGISTRATION_TOKEN",
+        "RUNWAY_GITLAB_ACCESS_TOKEN",
+    ]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_gitlab_managed_values_render_valid_for_every_region(
+    charts: Path, service: str, tmp_path: Path
+) -> None:
+    result = _turnup(
+        service, "--offering", "gitlab-managed", "--env", "production", "-o", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.stderr
+    description = json.loads((tmp_path / "release.json").read_text())
+    assert description["kind"] == "GitLabManagedRelease"
+    assert description["regions"], "one release per region of the manifest"
+    for region in description["regions"]:
+        values = YAML(typ="safe").load((tmp_path / f"values-{region['region']}.yaml").read_text())
+        assert values == region["values"]
+        objects = _rendered(charts / service, values)
+        assert _problems(objects) == [], region["region"]
+        account = next(o for o in objects if o["kind"] == "ServiceAccount")
+        assert (
+            account["metadata"]["annotations"]["iam.gke.io/gcp-service-account"]
+            == (description["gcp"]["serviceAccount"])
+        )
+        kinds = {o["kind"] for o in objects}
+        assert values["metrics"]["kind"] == "PodMonitoring"
+        if description["edge"]["hosts"]:
+            expected = "Gateway" if description["edge"]["kind"] == "gateway" else "BackendConfig"
+            assert expected in kinds
+
+
+def test_gitlab_managed_cloudflare_services_get_the_allow_list_at_the_edge(tmp_path: Path) -> None:
+    spec, chart = chart_from(
+        tmp_path,
+        "  regions: [us-east1, europe-west1]\n  network_policies: {cloudflare: true}\n"
+        "  load_balancing:\n    external_load_balancer: {backend_protocol: HTTPS}\n",
+    )
+    assert spec.values.networkPolicy.cloudflare.enabled
+    description = gke.release_description(spec, environment="gprd")
+    assert description["edge"]["kind"] == "ingress", "Cloud Armor attaches through BackendConfig"
+    assert [r["region"] for r in description["regions"]] == ["us-east1", "europe-west1"]
+    for region in description["regions"]:
+        objects = _rendered(chart, region["values"])
+        assert _problems(objects) == []
+        config = next(o for o in objects if o["kind"] == "BackendConfig")
+        assert config["spec"]["securityPolicy"] == {"name": "cloudflare-only"}
+        service = next(o for o in objects if o["kind"] == "Service")
+        annotation = service["metadata"]["annotations"]["cloud.google.com/backend-config"]
+        assert json.loads(annotation) == {"default": config["metadata"]["name"]}
+        ingress = next(o for o in objects if o["kind"] == "Ingress")
+        assert ingress["metadata"]["annotations"]["kubernetes.io/ingress.class"] == "gce"
+        assert region["values"]["region"] == region["region"]
+
+
+def test_an_offering_the_service_does_not_support_is_refused(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "svc/runway.yml": """
+                apiVersion: runway/v1+dev
+                kind: RunwayService
+                metadata:
+                  name: svc
+                  owner_email_handle: team
+                  department: eng
+                  department_group: eng-x
+                  product_category: x
+                spec:
+                  image: registry.example.com/svc:1.0.0
+                  regions: [us-east1]
+                  offerings:
+                    supported: [self-managed]
+                    overrides:
+                      self-managed:
+                        replicaCount: 3
+            """
+        },
+    )
+    refused = _turnup(str(tmp_path / "svc"), "--offering", "gitlab-managed", "--env", "gprd")
+    assert refused.exit_code == 2
+    assert (
+        "svc does not support the gitlab-managed offering (it supports self-managed)"
+        in refused.stderr
+    )
+    allowed = _turnup(
+        str(tmp_path / "svc"), "--offering", "self-managed", "-o", str(tmp_path / "out")
+    )
+    assert allowed.exit_code == 0, allowed.stderr
+    assert YAML(typ="safe").load((tmp_path / "out" / "values.yaml").read_text()) == {
+        "replicaCount": 3
+    }
+
+
+def test_a_mistyped_offering_override_names_the_manifest_field(tmp_path: Path) -> None:
+    write_tree(
+        tmp_path,
+        {
+            "svc/runway.yml": """
+                apiVersion: runway/v1+dev
+                kind: RunwayService
+                metadata:
+                  name: svc
+                  owner_email_handle: team
+                  department: eng
+                  department_group: eng-x
+                  product_category: x
+                spec:
+                  image: registry.example.com/svc:1.0.0
+                  regions: [us-east1]
+                  offerings:
+                    overrides:
+                      gitlab-managed:
+                        replicaCount: many
+            """
+        },
+    )
+    result = _turnup(
+        str(tmp_path / "svc"),
+        "--offering",
+        "gitlab-managed",
+        "--env",
+        "gprd",
+        "-o",
+        str(tmp_path / "out"),
+    )
+    assert result.exit_code == 2
+    assert "spec.offerings.overrides.gitlab-managed" in result.stderr
+    assert "replicaCount" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+Archives = Callable[..., Path]
+
+
+def test_a_kas_bundle_at_a_version_range_resolves_against_the_published_registry(
+    registry: Registry, repo: str, archives: Archives, tmp_path: Path
+) -> None:
+    url = registry.url(repo)
+    charts = [archives("kas", v, ">=17.0 <19.0") for v in ("1.0.0", "1.1.0", "1.2.0", "2.0.0")]
+    assert run_cli("publish", *map(str, charts), "--to", url, "--plain-http").exit_code == 0
+    for version in ("1.0.0", "1.1.0", "2.0.0"):
+        promoted = run_cli(
+            "promote", "kas", version, "--to", "stable", "--registry", url, "--plain-http"
+        )
+        assert promoted.exit_code == 0, promoted.stderr
+    common = (
+        "--offering",
+        "managed-self-hosted",
+        "--registry",
+        url,
+        "--plain-http",
+        "--gitlab-url",
+        "https://gitlab.example.com",
+    )
+
+    ranged = _turnup("kas", *common, "--version", ">=1.0.0 <2.0.0", "-o", str(tmp_path / "range"))
+    assert ranged.exit_code == 0, ranged.stderr
+    assert "kas in stable resolves to 1.1.0 now" in ranged.stderr, "1.2.0 never reached stable"
+    described = json.loads((tmp_path / "range" / "turnup.json").read_text())
+    assert described["chart"]["resolvesTo"] == "1.1.0"
+    source = _load(tmp_path / "range" / "ocirepository.yaml")[0]
+    assert source["spec"] == {
+        **source["spec"],
+        "ref": {"semver": ">=1.0.0 <2.0.0"},
+        "insecure": True,
+    }
+    assert source["spec"]["url"] == f"oci://{registry.host}/{repo}/stable/kas"
+
+    canary = _turnup(
+        "kas",
+        *common,
+        "--version",
+        ">=1.0.0 <2.0.0",
+        "--stage",
+        "canary",
+        "-o",
+        str(tmp_path / "canary"),
+    )
+    assert "kas in canary resolves to 1.2.0 now" in canary.stderr
+
+    pinned = _turnup("kas", *common, "--gitlab-version", "18.2", "-o", str(tmp_path / "pinned"))
+    assert pinned.exit_code == 0, pinned.stderr
+    assert _load(tmp_path / "pinned" / "ocirepository.yaml")[0]["spec"]["ref"] == {"tag": "2.0.0"}
+
+    nothing = _turnup("kas", *common, "--version", ">=3.0.0", "-o", str(tmp_path / "none"))
+    assert nothing.exit_code == 1
+    assert "no published version of kas in stable" in nothing.stderr
+    assert "stable holds" in nothing.stderr
+    assert not (tmp_path / "none").exists()
+
+
+PLANTED = {
+    "RUNWAY_REGISTRY_PASSWORD": "planted-registry-password-7f3a",
+    "RUNWAY_GITLAB_TOKEN": "glpat-planted-token-91c2",
+    "CI_JOB_TOKEN": "planted-job-token-5d10",
+    "CI_REGISTRY_PASSWORD": "planted-ci-registry-8e44",
+    "RUNWAY_REGISTRATION_TOKEN": "glrt-planted-registration-2b7e",
+    "RUNWAY_GITLAB_ACCESS_TOKEN": "planted-access-token-c0de",
+}
+
+
+def test_no_file_we_write_holds_a_secret_value(tmp_path: Path) -> None:
+    env = {**PLANTED, "RUNWAY_REGISTRY_USER": "someone", "CI_REGISTRY_USER": "ci"}
+    out = tmp_path / "dist"
+    for service in SERVICES:
+        assert (
+            run_cli("build", str(MANIFESTS / service), "-o", str(out / "charts"), env=env).exit_code
+            == 0
+        )
+        for offering, extra in (
+            ("self-managed", ()),
+            ("gitlab-managed", ("--env", "production")),
+            (
+                "managed-self-hosted",
+                (
+                    "--registry",
+                    "oci://r.example.com/c",
+                    "--version",
+                    "*",
+                    "--offline",
+                    "--gitlab-url",
+                    "https://gitlab.example.com",
+                ),
+            ),
+        ):
+            made = run_cli(
+                "turnup",
+                service,
+                "--offering",
+                offering,
+                *extra,
+                "-o",
+                str(out / service / offering),
+                env=env,
+            )
+            assert made.exit_code == 0, made.stderr
+    assert (
+        run_cli(
+            "package",
+            "-o",
+            str(out / "packages"),
+            *(str(p) for p in sorted((out / "charts").iterdir()) if p.is_dir()),
+            env=env,
+        ).exit_code
+        == 0
+    )
+    files = [p for p in out.rglob("*") if p.is_file()]
+    assert len(files) > 50
+    for path in files:
+        data = path.read_bytes()
+        if path.suffix == ".tgz":
+            data = gzip.decompress(data)
+        for secret in PLANTED.values():
+            assert secret.encode() not in data, f"{path} holds {secret}"
+    secrets_yaml = (out / "kas" / "managed-self-hosted" / "secrets.yaml").read_text()
+    assert "${RUNWAY_REGISTRATION_TOKEN}" in secrets_yaml
