@@ -110,8 +110,8 @@ class GkeSettings:
     environment: str
     edge: Edge | None = None
     certificate_map: str = ""
-    """Certificate Manager map (Gateway edge) or pre-shared certificate (Ingress edge) name;
-    default SERVICE-ENVIRONMENT, provisioned by the environment's stack."""
+    """Certificate Manager map (Gateway edge) or pre-shared certificate (Ingress edge) name, and
+    the static address's; default SERVICE-ENVIRONMENT, provisioned by the environment's stack."""
     security_policy: str = "cloudflare-only"
 
 
@@ -145,20 +145,21 @@ def gke(chart: v.ChartValues, service: str, settings: GkeSettings) -> dict[str, 
     ]
     if not edge_listeners:
         return values
+    certificate = settings.certificate_map or f"{service}-{settings.environment}"
     if edge == "gateway":
         values["gateway"] = {
             "enabled": True,
             "create": {
                 "enabled": True,
                 "className": GKE_EXTERNAL_GATEWAY_CLASS,
-                "certificateMap": settings.certificate_map or f"{service}-{settings.environment}",
+                "certificateMap": certificate,
+                "address": certificate,
             },
         }
     else:
         backend: dict[str, Any] = {"enabled": True}
         if chart.networkPolicy.cloudflare.enabled:
             backend["securityPolicy"] = settings.security_policy
-        certificate = settings.certificate_map or f"{service}-{settings.environment}"
         values["ingress"] = {
             "enabled": True,
             "tls": False,
@@ -166,6 +167,7 @@ def gke(chart: v.ChartValues, service: str, settings: GkeSettings) -> dict[str, 
                 "kubernetes.io/ingress.class": "gce",
                 "kubernetes.io/ingress.allow-http": "false",
                 "ingress.gcp.kubernetes.io/pre-shared-cert": certificate,
+                "kubernetes.io/ingress.global-static-ip-name": certificate,
             },
             "internalAnnotations": dict(GKE_INTERNAL_ANNOTATIONS),
             "backendConfig": backend,

@@ -202,6 +202,7 @@ class OwnGateway(Values):
     className: str = Field("", description="GatewayClass, e.g. gke-l7-global-external-managed")
     certificateMap: str = Field("", description="GKE Certificate Manager map for TLS")
     tlsSecret: OptionalName = Field("", description="Secret with the TLS certificate (not GKE)")
+    address: str = Field("", description="Named static address of the Gateway (GKE)")
     annotations: dict[str, str] = Field(default_factory=dict, description="Gateway annotations")
 
 

@@ -128,59 +128,96 @@ def bundle(
 
 
 def _source(options: BundleOptions) -> dict[str, Any]:
-    ref = {"tag": options.tag} if options.tag else {"semver": options.semver}
+    return oci_repository(
+        options.service,
+        options.namespace,
+        options.chart_url,
+        semver=options.semver,
+        tag=options.tag,
+        pull_secret=options.pull_secret,
+        cosign_secret=options.cosign_secret,
+        insecure=options.insecure,
+        interval=options.interval,
+        labels=MANAGED_BY,
+    )
+
+
+def _release(options: BundleOptions, values: dict[str, Any]) -> dict[str, Any]:
+    return helm_release(
+        options.service,
+        options.namespace,
+        values,
+        values_from_secret=f"{options.service}-values",
+        interval=options.interval,
+        labels=MANAGED_BY,
+    )
+
+
+def oci_repository(
+    name: str,
+    namespace: str,
+    chart_url: str,
+    *,
+    semver: str | None = None,
+    tag: str | None = None,
+    pull_secret: str | None = None,
+    cosign_secret: str | None = None,
+    insecure: bool = False,
+    interval: str = "10m",
+    labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A Flux OCIRepository for a Helm chart in an OCI registry (a tag, else a semver range)."""
+    ref = {"tag": tag} if tag else {"semver": semver or ">=0.0.0"}
     spec: dict[str, Any] = {
-        "interval": options.interval,
-        "url": options.chart_url,
+        "interval": interval,
+        "url": chart_url,
         "ref": ref,
         "layerSelector": {"mediaType": HELM_CHART_LAYER, "operation": "copy"},
     }
-    if options.pull_secret:
-        spec["secretRef"] = {"name": options.pull_secret}
-    if options.cosign_secret:
-        spec["verify"] = {"provider": "cosign", "secretRef": {"name": options.cosign_secret}}
-    if options.insecure:
+    if pull_secret:
+        spec["secretRef"] = {"name": pull_secret}
+    if cosign_secret:
+        spec["verify"] = {"provider": "cosign", "secretRef": {"name": cosign_secret}}
+    if insecure:
         spec["insecure"] = True
     return {
         "apiVersion": "source.toolkit.fluxcd.io/v1",
         "kind": "OCIRepository",
-        "metadata": {
-            "name": options.service,
-            "namespace": options.namespace,
-            "labels": dict(MANAGED_BY),
-        },
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels or {})},
         "spec": spec,
     }
 
 
-def _release(options: BundleOptions, values: dict[str, Any]) -> dict[str, Any]:
+def helm_release(
+    name: str,
+    namespace: str,
+    values: dict[str, Any],
+    *,
+    values_from_secret: str | None = None,
+    interval: str = "10m",
+    labels: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A Flux HelmRelease of the chart an OCIRepository of the same name holds: remediation,
+    rollback on a failed upgrade, drift detection."""
+    spec: dict[str, Any] = {
+        "interval": interval,
+        "releaseName": name,
+        "chartRef": {"kind": "OCIRepository", "name": name, "namespace": namespace},
+        "timeout": "10m",
+        "install": {"remediation": {"retries": 3}},
+        "upgrade": {
+            "cleanupOnFail": True,
+            "remediation": {"retries": 3, "remediateLastFailure": True, "strategy": "rollback"},
+        },
+        "rollback": {"cleanupOnFail": True},
+        "driftDetection": {"mode": "enabled"},
+        "values": values,
+    }
+    if values_from_secret:
+        spec["valuesFrom"] = [{"kind": "Secret", "name": values_from_secret, "optional": True}]
     return {
         "apiVersion": "helm.toolkit.fluxcd.io/v2",
         "kind": "HelmRelease",
-        "metadata": {
-            "name": options.service,
-            "namespace": options.namespace,
-            "labels": dict(MANAGED_BY),
-        },
-        "spec": {
-            "interval": options.interval,
-            "releaseName": options.service,
-            "chartRef": {
-                "kind": "OCIRepository",
-                "name": options.service,
-                "namespace": options.namespace,
-            },
-            "timeout": "10m",
-            "install": {"remediation": {"retries": 3}},
-            "upgrade": {
-                "cleanupOnFail": True,
-                "remediation": {"retries": 3, "remediateLastFailure": True, "strategy": "rollback"},
-            },
-            "rollback": {"cleanupOnFail": True},
-            "driftDetection": {"mode": "enabled"},
-            "values": values,
-            "valuesFrom": [
-                {"kind": "Secret", "name": f"{options.service}-values", "optional": True}
-            ],
-        },
+        "metadata": {"name": name, "namespace": namespace, "labels": dict(labels or {})},
+        "spec": spec,
     }

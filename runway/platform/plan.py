@@ -1,0 +1,133 @@
+"""`runway stack plan`: run both stack programs under Pulumi's mock mode and list what they create.
+
+No cloud, no Pulumi CLI: every resource registration is recorded (type token, name, inputs in
+camelCase, as the engine would see them), with plausible outputs returned so dependent resources
+can be built. Secrets from config are placeholders, never real values.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
+from pulumi.runtime.settings import SETTINGS
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from runway.manifest.environment import RunwayEnvironment, load_environment
+from runway.platform import programs
+from runway.platform.releases import environment_releases
+
+SECRET_PLACEHOLDER = "[secret: pulumi config set --secret runway:agentToken]"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PlannedResource:
+    stack: str
+    type: str
+    name: str
+    inputs: dict[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Records every registration; answers with the inputs plus the outputs programs read."""
+
+    def __init__(self, stack: str, env: RunwayEnvironment) -> None:
+        self.stack = stack
+        self.env = env
+        self.resources: list[PlannedResource] = []
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = json.loads(json.dumps(args.inputs, default=str))
+        self.resources.append(PlannedResource(self.stack, args.typ, args.name, inputs))
+        state = dict(inputs)
+        state.setdefault("name", args.name)
+        state.update(_outputs(args.typ, inputs, self.env))
+        return f"{args.name}-id", state
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+def _outputs(typ: str, inputs: dict[str, Any], env: RunwayEnvironment) -> dict[str, Any]:
+    if typ == "gcp:container/cluster:Cluster":
+        return {
+            "endpoint": "192.0.2.10",
+            "masterAuth": {"clusterCaCertificate": "LS0tLS1CRUdJTg=="},
+        }
+    if typ == "gcp:serviceaccount/account:Account":
+        return {"email": f"{inputs['accountId']}@{env.spec.project.id}.iam.gserviceaccount.com"}
+    if typ == "gcp:certificatemanager/dnsAuthorization:DnsAuthorization":
+        return {
+            "dnsResourceRecords": [
+                {
+                    "name": f"_acme-challenge.{inputs['domain']}.",
+                    "type": "CNAME",
+                    "data": f"{inputs['name']}.authorize.certificatemanager.goog.",
+                }
+            ]
+        }
+    if typ == "gcp:compute/globalAddress:GlobalAddress":
+        return {"address": "203.0.113.10"}
+    if typ == "pulumi:pulumi:StackReference":
+        kubeconfigs = {region: "(kubeconfig from the infra stack)" for region in env.spec.regions}
+        return {"outputs": {"kubeconfigs": kubeconfigs, "projectId": env.spec.project.id}}
+    return {}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Plan:
+    environment: RunwayEnvironment
+    resources: list[PlannedResource]
+
+
+def _run(
+    stack: str,
+    env: RunwayEnvironment,
+    config: dict[str, str],
+    program: Callable[[], None],
+    *,
+    preview: bool,
+) -> list[PlannedResource]:
+    mocks = RecordingMocks(stack, env)
+    pulumi.runtime.set_mocks(
+        mocks, project=f"runway-{stack}", stack=env.metadata.name, preview=preview
+    )
+    pulumi.runtime.set_all_config(config)
+    SETTINGS.rpc_manager.clear()
+    SETTINGS.outputs.clear()
+    _sync_await(run_pulumi_func(program))
+    return mocks.resources
+
+
+def plan(env_file: Path, *, preview: bool = False) -> Plan:
+    env = load_environment(env_file)
+    releases = environment_releases(env, env_file)
+    infra_stack = f"organization/runway-infra/{env.metadata.name}"
+    found = _run(
+        "infra",
+        env,
+        {"runway:environment": str(env_file)},
+        lambda: programs.infra(env, releases),
+        preview=preview,
+    )
+    found += _run(
+        "workloads",
+        env,
+        {
+            "runway:environment": str(env_file),
+            "runway:infraStack": infra_stack,
+            "runway:agentToken": SECRET_PLACEHOLDER,
+        },
+        lambda: programs.workloads(env, releases, infra_stack),
+        preview=preview,
+    )
+    return Plan(env, found)

@@ -1,0 +1,144 @@
+"""Rules every planned environment must pass, as plain functions over (type, inputs).
+
+`runway stack plan` and the tests call `check`; `stacks/policy-pack` wraps the same `POLICIES`
+for `pulumi preview --policy-pack` (inputs there arrive in the same camelCase).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, Protocol
+
+CLUSTER = "gcp:container/cluster:Cluster"
+NODE_POOL = "gcp:container/nodePool:NodePool"
+REQUIRED_LABELS = ("gl_env", "managed_by")
+LABELS_AT = {
+    "gcp:organizations/project:Project": ("labels",),
+    CLUSTER: ("resourceLabels",),
+    NODE_POOL: ("nodeConfig", "resourceLabels"),
+    "gcp:compute/globalAddress:GlobalAddress": ("labels",),
+    "gcp:dns/managedZone:ManagedZone": ("labels",),
+    "gcp:certificatemanager/certificate:Certificate": ("labels",),
+    "gcp:certificatemanager/certificateMap:CertificateMap": ("labels",),
+    "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry": ("labels",),
+    "gcp:certificatemanager/dnsAuthorization:DnsAuthorization": ("labels",),
+}
+
+Check = Callable[[str, Mapping[str, Any], bool], str | None]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Policy:
+    name: str
+    description: str
+    check: Check
+    """(resource type, inputs, production) → a violation message, or None."""
+
+
+class Resource(Protocol):
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def inputs(self) -> dict[str, Any]: ...
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Violation:
+    policy: str
+    resource: str
+    message: str
+
+    def render(self) -> str:
+        return f"{self.policy}: {self.resource}: {self.message}"
+
+
+def _dig(inputs: Mapping[str, Any], *path: str) -> Any:
+    found: Any = inputs
+    for key in path:
+        found = found.get(key) if isinstance(found, Mapping) else None
+    return found
+
+
+def _workload_identity(typ: str, inputs: Mapping[str, Any], production: bool) -> str | None:
+    if typ == CLUSTER and not _dig(inputs, "workloadIdentityConfig", "workloadPool"):
+        return "Workload Identity is off (set workloadIdentityConfig.workloadPool)"
+    return None
+
+
+def _private_control_plane(typ: str, inputs: Mapping[str, Any], production: bool) -> str | None:
+    public = _dig(inputs, "privateClusterConfig", "enablePrivateEndpoint") is not True
+    if typ == CLUSTER and production and public:
+        return "a production control plane must have no public endpoint"
+    return None
+
+
+def _node_service_account(typ: str, inputs: Mapping[str, Any], production: bool) -> str | None:
+    if typ != NODE_POOL:
+        return None
+    account = str(_dig(inputs, "nodeConfig", "serviceAccount") or "")
+    if (
+        not account
+        or account == "default"
+        or account.endswith("-compute@developer.gserviceaccount.com")
+    ):
+        return "nodes run as the default compute service account; give the pool its own"
+    return None
+
+
+def _labels(typ: str, inputs: Mapping[str, Any], production: bool) -> str | None:
+    path = LABELS_AT.get(typ)
+    if path is None:
+        return None
+    labels = _dig(inputs, *path) or {}
+    missing = [label for label in REQUIRED_LABELS if not labels.get(label)]
+    if missing:
+        return f"missing labels {', '.join(missing)} at {'.'.join(path)}"
+    return None
+
+
+def _deletion_protection(typ: str, inputs: Mapping[str, Any], production: bool) -> str | None:
+    if typ == CLUSTER and production and inputs.get("deletionProtection") is not True:
+        return "production clusters need deletionProtection"
+    return None
+
+
+def _metadata_server(typ: str, inputs: Mapping[str, Any], production: bool) -> str | None:
+    if (
+        typ == NODE_POOL
+        and _dig(inputs, "nodeConfig", "workloadMetadataConfig", "mode") != "GKE_METADATA"
+    ):
+        return "node pools must use the GKE metadata server (Workload Identity)"
+    return None
+
+
+POLICIES = (
+    Policy("workload-identity", "Every cluster has Workload Identity", _workload_identity),
+    Policy(
+        "private-control-plane",
+        "Production clusters have no public control-plane endpoint",
+        _private_control_plane,
+    ),
+    Policy(
+        "no-default-node-service-account",
+        "Node pools run as a dedicated service account",
+        _node_service_account,
+    ),
+    Policy("gke-metadata-server", "Node pools use the GKE metadata server", _metadata_server),
+    Policy("labels", "GCP resources carry the environment's labels", _labels),
+    Policy(
+        "deletion-protection", "Production clusters have deletion protection", _deletion_protection
+    ),
+)
+
+
+def check(resources: Iterable[Resource], *, production: bool) -> list[Violation]:
+    found = []
+    for resource in resources:
+        for policy in POLICIES:
+            message = policy.check(resource.type, resource.inputs, production)
+            if message:
+                found.append(Violation(policy.name, f"{resource.type} {resource.name}", message))
+    return found

@@ -1,0 +1,85 @@
+"""The two stack programs of an environment.
+
+- infra: project and APIs, network, one cluster per region, identities, edge; exports each
+  cluster's kubeconfig (a secret) and the project id;
+- workloads: per cluster, a Kubernetes provider from the infra stack's kubeconfig (through a
+  StackReference), GitOps (Flux, the agent) and the services.
+
+Splitting them lets `pulumi preview` of workloads run before clusters exist and keeps a provider
+replacement from cascading into the infrastructure.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import pulumi
+
+from runway.manifest.environment import RunwayEnvironment, load_environment
+from runway.platform.cluster import ClusterComponent, provider
+from runway.platform.edge import EdgeComponent
+from runway.platform.gitops import GitOpsComponent
+from runway.platform.identity import IdentityComponent
+from runway.platform.network import NetworkComponent
+from runway.platform.project import ProjectComponent
+from runway.platform.releases import environment_releases
+from runway.platform.services import ServicesComponent
+
+
+def cluster_name(env: RunwayEnvironment, region: str) -> str:
+    return f"{env.metadata.name}-{region}"
+
+
+def infra(env: RunwayEnvironment, releases: list[dict[str, Any]]) -> None:
+    name = env.metadata.name
+    project = ProjectComponent(name, env)
+    after_apis = pulumi.ResourceOptions(depends_on=project.services)
+    network = NetworkComponent(name, env, project.project_id, opts=after_apis)
+    clusters = {
+        region: ClusterComponent(
+            cluster_name(env, region),
+            env,
+            region,
+            project.project_id,
+            network.network,
+            network.subnets[region],
+            opts=after_apis,
+        )
+        for region in env.spec.regions
+    }
+    IdentityComponent(name, releases, project.project_id, opts=after_apis)
+    EdgeComponent(name, env, releases, project.project_id, opts=after_apis)
+    pulumi.export("projectId", project.project_id)
+    pulumi.export("clusters", {region: c.cluster.name for region, c in clusters.items()})
+    pulumi.export("kubeconfigs", {region: c.kubeconfig for region, c in clusters.items()})
+
+
+def workloads(env: RunwayEnvironment, releases: list[dict[str, Any]], infra_stack: str) -> None:
+    reference = pulumi.StackReference(infra_stack)
+    kubeconfigs = reference.require_output("kubeconfigs")
+    token = pulumi.Config("runway").require_secret("agentToken")
+    for region in env.spec.regions:
+        name = cluster_name(env, region)
+        kubeconfig = kubeconfigs.apply(functools.partial(_of_region, region))
+        cluster = provider(name, pulumi.Output.secret(kubeconfig))
+        gitops = GitOpsComponent(name, env, token, cluster)
+        ServicesComponent(name, releases, region, cluster, depends_on=[gitops])
+
+
+def run_infra(config: pulumi.Config) -> None:
+    """The infra stack's `__main__`: the environment file named in config `runway:environment`."""
+    env_file = Path(config.require("environment"))
+    env = load_environment(env_file)
+    infra(env, environment_releases(env, env_file))
+
+
+def run_workloads(config: pulumi.Config) -> None:
+    env_file = Path(config.require("environment"))
+    env = load_environment(env_file)
+    workloads(env, environment_releases(env, env_file), config.require("infraStack"))
+
+
+def _of_region(region: str, kubeconfigs: Any) -> str:
+    return str(kubeconfigs[region])

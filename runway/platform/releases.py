@@ -1,0 +1,70 @@
+"""The services an environment deploys, as gitlab-managed release descriptions (pure data;
+no Pulumi), so the stacks, `runway stack plan` and `runway turnup` share one source."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from runway.chart.resolve import BuildOptions, ChartSpec, resolve
+from runway.errors import UsageError
+from runway.manifest.environment import RunwayEnvironment
+from runway.offerings import Offering, gke
+from runway.offerings.overrides import check_supported
+from runway.offerings.source import find_service
+
+
+def environment_releases(env: RunwayEnvironment, env_file: Path) -> list[dict[str, Any]]:
+    releases = []
+    for index, ref in enumerate(env.spec.services):
+        path = (env_file.parent / ref.manifest).resolve()
+        if not path.exists():
+            raise UsageError(
+                f"{env_file}: spec.services[{index}].manifest: {ref.manifest} does not exist "
+                f"(resolved to {path})"
+            )
+        service = find_service(str(path))
+        spec = resolve(service, BuildOptions(environment=env.metadata.name))
+        check_supported(spec, Offering.GITLAB_MANAGED)
+        spec = _placed(spec, env.spec.regions, ref.hosts, f"{env_file}: spec.services[{index}]")
+        stage = ref.stage or env.spec.stage
+        release = gke.release_description(
+            spec,
+            environment=env.metadata.name,
+            project=env.spec.project.id,
+            chart_url=f"{env.spec.registry.rstrip('/')}/{stage}/{spec.name}",
+        )
+        release["deploy"] = {"with": ref.deploy_with.value, "version": ref.version, "stage": stage}
+        releases.append(release)
+    owners: dict[str, str] = {}
+    for release in releases:
+        for host in release["edge"]["hosts"]:
+            if host in owners:
+                raise UsageError(
+                    f"{env_file}: {host} is served by both {owners[host]} and "
+                    f"{release['service']}; give one of them another host in this environment "
+                    "(spec.services[].hosts)"
+                )
+            owners[host] = release["service"]
+    names = [r["service"] for r in releases]
+    duplicates = sorted({n for n in names if names.count(n) > 1})
+    if duplicates:
+        raise UsageError(f"{env_file}: spec.services lists {', '.join(duplicates)} twice")
+    return releases
+
+
+def _placed(spec: ChartSpec, regions: list[str], hosts: dict[str, str], where: str) -> ChartSpec:
+    """The service as this environment runs it: the environment's regions and listener hosts."""
+    unknown = sorted(set(hosts) - set(spec.values.listeners))
+    if unknown:
+        raise UsageError(
+            f"{where}.hosts: {', '.join(unknown)} is not a listener of {spec.name} "
+            f"(listeners: {', '.join(sorted(spec.values.listeners))})"
+        )
+    listeners = {
+        name: listener.model_copy(update={"host": hosts[name]}) if name in hosts else listener
+        for name, listener in spec.values.listeners.items()
+    }
+    values = spec.values.model_copy(update={"listeners": listeners})
+    return dataclasses.replace(spec, regions=tuple(regions), values=values)

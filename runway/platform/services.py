@@ -1,0 +1,82 @@
+"""Satellite services on a cluster: each from the registry, through Flux (OCIRepository and
+HelmRelease, the default) or a Helm release, with the gitlab-managed values of the cluster's
+region — the same values `runway turnup --offering gitlab-managed` writes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from runway.manifest.environment import DeployWith
+from runway.offerings import flux
+
+LABELS = {"app.kubernetes.io/managed-by": "runway", "runway.gitlab.com/offering": "gitlab-managed"}
+
+
+def region_values(release: dict[str, Any], region: str) -> dict[str, Any]:
+    for entry in release["regions"]:
+        if entry["region"] == region:
+            values: dict[str, Any] = entry["values"]
+            return values
+    raise KeyError(f"{release['service']} has no values for region {region}")
+
+
+class ServicesComponent(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        releases: list[dict[str, Any]],
+        region: str,
+        provider: k8s.Provider,
+        depends_on: list[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("runway:platform:Services", name, None, opts)
+        for release in releases:
+            service = release["service"]
+            deploy = release["deploy"]
+            child = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=depends_on)
+            namespace = k8s.core.v1.Namespace(
+                f"{name}-{service}",
+                metadata={
+                    "name": release["namespace"],
+                    "labels": {**LABELS, "pod-security.kubernetes.io/enforce": "restricted"},
+                },
+                opts=child,
+            )
+            values = region_values(release, region)
+            placed = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
+            if deploy["with"] == DeployWith.HELM:
+                k8s.helm.v3.Release(
+                    f"{name}-{service}",
+                    name=service,
+                    chart=release["chart"]["url"],
+                    version=deploy["version"],
+                    namespace=release["namespace"],
+                    values=values,
+                    atomic=True,
+                    cleanup_on_fail=True,
+                    opts=placed,
+                )
+                continue
+            for obj in (
+                flux.oci_repository(
+                    service,
+                    release["namespace"],
+                    release["chart"]["url"],
+                    semver=deploy["version"],
+                    labels=LABELS,
+                ),
+                flux.helm_release(service, release["namespace"], values, labels=LABELS),
+            ):
+                k8s.apiextensions.CustomResource(
+                    f"{name}-{service}-{obj['kind'].lower()}",
+                    api_version=obj["apiVersion"],
+                    kind=obj["kind"],
+                    metadata=obj["metadata"],
+                    spec=obj["spec"],
+                    opts=placed,
+                )
+        self.register_outputs({"services": [r["service"] for r in releases]})
