@@ -46,7 +46,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.resources: list[PlannedResource] = []
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
-        inputs = json.loads(json.dumps(args.inputs, default=str))
+        inputs = _redact(json.loads(json.dumps(args.inputs, default=str)))
         self.resources.append(PlannedResource(self.stack, args.typ, args.name, inputs))
         state = dict(inputs)
         state.setdefault("name", args.name)
@@ -55,6 +55,22 @@ class RecordingMocks(pulumi.runtime.Mocks):
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
+
+
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+"""Pulumi's marker of a secret value on the wire (sdk/go/common/resource/sig)."""
+REDACTED = "[secret]"
+
+
+def _redact(value: Any) -> Any:
+    """Secrets never reach a plan: a secret-wrapped value becomes `[secret]`."""
+    if isinstance(value, dict):
+        if SECRET_SIG in value:
+            return REDACTED
+        return {key: _redact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_redact(item) for item in value]
+    return value
 
 
 def _outputs(typ: str, inputs: dict[str, Any], env: RunwayEnvironment) -> dict[str, Any]:

@@ -1,0 +1,343 @@
+"""GKE environments under Pulumi's mock mode: what the stacks create, the policies, the CLI plan."""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pytest
+from ruamel.yaml import YAML
+
+from runway.platform import policies
+from runway.platform.plan import (
+    REDACTED,
+    SECRET_PLACEHOLDER,
+    Plan,
+    PlannedResource,
+    RecordingMocks,
+    plan,
+)
+from tests.conftest import ROOT, run_cli
+
+STAGING = ROOT / "environments" / "staging.yml"
+PRODUCTION = ROOT / "environments" / "production.yml"
+
+
+def _of(planned: Plan, typ: str) -> list[PlannedResource]:
+    return [r for r in planned.resources if r.type == typ]
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
+def staging(request: pytest.FixtureRequest) -> Plan:
+    return plan(STAGING, preview=request.param)
+
+
+@pytest.fixture(scope="module", params=[False, True], ids=["up", "preview"])
+def production(request: pytest.FixtureRequest) -> Plan:
+    return plan(PRODUCTION, preview=request.param)
+
+
+def test_staging_is_one_autopilot_cluster_with_workload_identity(staging: Plan) -> None:
+    (cluster,) = _of(staging, "gcp:container/cluster:Cluster")
+    inputs = cluster.inputs
+    assert inputs["enableAutopilot"] is True
+    assert inputs["location"] == "us-east1"
+    assert inputs["workloadIdentityConfig"] == {"workloadPool": "gitlab-runway-staging.svc.id.goog"}
+    assert inputs["deletionProtection"] is False
+    assert inputs["privateClusterConfig"]["enablePrivateNodes"] is True
+    assert (
+        inputs["masterAuthorizedNetworksConfig"]["cidrBlocks"][0]["cidrBlock"] == "203.0.113.0/24"
+    )
+    assert "nodeConfig" not in inputs, "an Autopilot cluster given node_config is replaced"
+    assert _of(staging, "gcp:container/nodePool:NodePool") == []
+    (project,) = _of(staging, "gcp:organizations/project:Project")
+    assert project.inputs["folderId"] == "123456789012"
+    assert project.inputs["autoCreateNetwork"] is False
+    apis = {r.inputs["service"] for r in _of(staging, "gcp:projects/service:Service")}
+    assert {"container.googleapis.com", "certificatemanager.googleapis.com"} <= apis
+
+
+def test_production_is_standard_with_dedicated_node_accounts_in_two_regions(
+    production: Plan,
+) -> None:
+    clusters = {
+        c.inputs["location"]: c.inputs for c in _of(production, "gcp:container/cluster:Cluster")
+    }
+    assert sorted(clusters) == ["europe-west1", "us-east1"]
+    for inputs in clusters.values():
+        assert inputs["deletionProtection"] is True
+        assert inputs["removeDefaultNodePool"] is True
+        assert inputs["privateClusterConfig"]["enablePrivateEndpoint"] is True
+        assert inputs["releaseChannel"] == {"channel": "STABLE"}
+    pools = _of(production, "gcp:container/nodePool:NodePool")
+    assert len(pools) == 4
+    burst = next(p for p in pools if p.inputs["name"] == "burst")
+    assert burst.inputs["nodeConfig"]["spot"] is True
+    assert burst.inputs["autoscaling"] == {"minNodeCount": 0, "maxNodeCount": 20}
+    for pool in pools:
+        node = pool.inputs["nodeConfig"]
+        assert node["serviceAccount"].endswith(
+            "-nodes@gitlab-runway-production.iam.gserviceaccount.com"
+        )
+        assert node["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
+    assert _of(production, "gcp:organizations/project:Project") == [], "an existing project"
+    subnets = {
+        s.inputs["region"]: s.inputs for s in _of(production, "gcp:compute/subnetwork:Subnetwork")
+    }
+    assert [r["rangeName"] for r in subnets["europe-west1"]["secondaryIpRanges"]] == [
+        "pods",
+        "services",
+    ]
+    assert len(_of(production, "gcp:compute/routerNat:RouterNat")) == 2
+
+
+def test_every_service_gets_a_workload_identity_binding(production: Plan) -> None:
+    members = {
+        r.inputs["member"] for r in _of(production, "gcp:serviceaccount/iAMMember:IAMMember")
+    }
+    assert members == {
+        f"serviceAccount:gitlab-runway-production.svc.id.goog[{s}/{s}]"
+        for s in ("kas", "tunnel-gateway", "workspaces-proxy")
+    }
+    roles = {r.inputs["role"] for r in _of(production, "gcp:serviceaccount/iAMMember:IAMMember")}
+    assert roles == {"roles/iam.workloadIdentityUser"}
+
+
+def test_the_edge_certificate_covers_every_host_and_each_gateway_names_its_map(
+    staging: Plan,
+) -> None:
+    (certificate,) = _of(staging, "gcp:certificatemanager/certificate:Certificate")
+    domains = certificate.inputs["managed"]["domains"]
+    assert "*.workspaces.staging.gitlab.example.com" in domains
+    assert "kas.staging.gitlab.example.com" in domains
+    maps = {
+        m.inputs["name"]
+        for m in _of(staging, "gcp:certificatemanager/certificateMap:CertificateMap")
+    }
+    addresses = {a.inputs["name"] for a in _of(staging, "gcp:compute/globalAddress:GlobalAddress")}
+    accounts = {
+        f"{a.inputs['accountId']}@gitlab-runway-staging.iam.gserviceaccount.com"
+        for a in _of(staging, "gcp:serviceaccount/account:Account")
+    }
+    releases = _of(staging, "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease")
+    assert sorted(r.inputs["metadata"]["name"] for r in releases) == [
+        "kas",
+        "tunnel-gateway",
+        "workspaces-proxy",
+    ]
+    for release in releases:
+        values = release.inputs["spec"]["values"]
+        gateway = values["gateway"]["create"]
+        assert gateway["certificateMap"] in maps
+        assert gateway["address"] in addresses
+        assert values["serviceAccount"]["gcpServiceAccount"] in accounts
+        assert values["metrics"]["kind"] == "PodMonitoring"
+    records = {r.inputs["name"] for r in _of(staging, "gcp:dns/recordSet:RecordSet")}
+    assert "*.tunnel.staging.gitlab.example.com." in records
+    assert any(name.startswith("_acme-challenge.") for name in records)
+
+
+def test_the_workloads_stack_reads_infra_through_a_stack_reference(staging: Plan) -> None:
+    (reference,) = _of(staging, "pulumi:pulumi:StackReference")
+    assert reference.stack == "workloads"
+    assert reference.name == "organization/runway-infra/staging"
+    (provider,) = _of(staging, "pulumi:providers:kubernetes")
+    assert provider.inputs["clusterIdentifier"] == "staging-us-east1"
+    assert {r.stack for r in _of(staging, "gcp:container/cluster:Cluster")} == {"infra"}
+
+
+def test_gitops_installs_flux_and_the_agent_with_its_token_from_a_secret(staging: Plan) -> None:
+    helm = {r.inputs["chart"]: r.inputs for r in _of(staging, "kubernetes:helm.sh/v3:Release")}
+    assert (
+        helm["flux2"]["repositoryOpts"]["repo"] == "https://fluxcd-community.github.io/helm-charts"
+    )
+    agent = helm["gitlab-agent"]
+    assert agent["values"]["config"] == {
+        "kasAddress": "wss://kas.staging.gitlab.example.com",
+        "secretName": "gitlab-agent-token",
+    }
+    (secret,) = _of(staging, "kubernetes:core/v1:Secret")
+    assert secret.inputs["stringData"] == REDACTED
+    assert SECRET_PLACEHOLDER not in json.dumps([r.inputs for r in staging.resources])
+
+
+def test_services_deploy_through_flux_or_helm_from_the_stage_of_the_environment(
+    staging: Plan, production: Plan
+) -> None:
+    sources = {
+        s.inputs["metadata"]["name"]: s.inputs["spec"]
+        for s in _of(staging, "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository")
+    }
+    assert (
+        sources["kas"]["url"] == "oci://registry.gitlab.com/gitlab-org/satellites/charts/canary/kas"
+    )
+    assert sources["kas"]["ref"] == {"semver": ">=0.1.0"}
+    assert sources["tunnel-gateway"]["ref"] == {"semver": ">=0.0.0"}
+    helm = [
+        r
+        for r in _of(production, "kubernetes:helm.sh/v3:Release")
+        if r.inputs["name"] == "workspaces-proxy"
+    ]
+    assert len(helm) == 2, "one per regional cluster"
+    assert (
+        helm[0].inputs["chart"]
+        == "oci://registry.gitlab.com/gitlab-org/satellites/charts/stable/workspaces-proxy"
+    )
+    regions = sorted(r.inputs["values"]["region"] for r in helm)
+    assert regions == ["europe-west1", "us-east1"]
+
+
+def test_the_shipped_environments_pass_every_policy(staging: Plan, production: Plan) -> None:
+    assert policies.check(staging.resources, production=False) == []
+    assert policies.check(production.resources, production=True) == []
+
+
+BAD: dict[str, tuple[str, dict[str, Any], bool]] = {
+    "workload-identity": (
+        policies.CLUSTER,
+        {"resourceLabels": {"gl_env": "x", "managed_by": "runway"}},
+        False,
+    ),
+    "private-control-plane": (
+        policies.CLUSTER,
+        {"privateClusterConfig": {"enablePrivateEndpoint": False}},
+        True,
+    ),
+    "no-default-node-service-account": (
+        policies.NODE_POOL,
+        {"nodeConfig": {"serviceAccount": "default"}},
+        False,
+    ),
+    "gke-metadata-server": (
+        policies.NODE_POOL,
+        {"nodeConfig": {"workloadMetadataConfig": {"mode": "GCE_METADATA"}}},
+        False,
+    ),
+    "labels": ("gcp:dns/managedZone:ManagedZone", {"labels": {"gl_env": "x"}}, False),
+    "deletion-protection": (policies.CLUSTER, {"deletionProtection": False}, True),
+}
+
+
+@pytest.mark.parametrize("policy", policies.POLICIES, ids=[p.name for p in policies.POLICIES])
+def test_each_policy_can_fail(policy: policies.Policy) -> None:
+    typ, inputs, production = BAD[policy.name]
+    assert policy.check(typ, inputs, production), f"{policy.name} never fails"
+    resource = PlannedResource("infra", typ, "bad", inputs)
+    assert policy.name in {v.policy for v in policies.check([resource], production=production)}
+
+
+def _environment(tmp_path: Path, edit: Any) -> Path:
+    data = YAML(typ="safe").load(STAGING.read_text())
+    edit(data)
+    for service in data["spec"]["services"]:
+        service["manifest"] = str(ROOT / "manifests" / Path(service["manifest"]).name)
+    path = tmp_path / "env.yml"
+    out = YAML()
+    with path.open("w") as handle:
+        out.dump(data, handle)
+    return path
+
+
+def test_a_production_environment_with_a_public_control_plane_fails_the_plan(
+    tmp_path: Path,
+) -> None:
+    def risky(data: dict[str, Any]) -> None:
+        data["spec"]["production"] = True
+        data["spec"]["cluster"]["deletion_protection"] = False
+
+    result = run_cli("stack", "plan", str(_environment(tmp_path, risky)))
+    assert result.exit_code == 1
+    assert (
+        "policy violation: private-control-plane: gcp:container/cluster:Cluster staging-us-east1"
+        in result.stderr
+    )
+    assert "policy violation: deletion-protection:" in result.stderr
+
+
+def test_runway_stack_plan_lists_what_a_reviewer_needs(tmp_path: Path) -> None:
+    result = run_cli("stack", "plan", str(STAGING), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    resources = json.loads(result.stdout)
+    assert all({"type", "name", "inputs"} <= set(r) for r in resources)
+    types = {r["type"] for r in resources}
+    assert {
+        "gcp:container/cluster:Cluster",
+        "gcp:serviceaccount/iAMMember:IAMMember",
+        "gcp:certificatemanager/certificate:Certificate",
+        "kubernetes:source.toolkit.fluxcd.io/v1:OCIRepository",
+        "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease",
+    } <= types
+    table = run_cli("stack", "plan", str(PRODUCTION))
+    assert table.exit_code == 0, table.stderr
+    assert "gcp:container/cluster:Cluster" in table.stdout
+    assert "production-europe-west1" in table.stdout
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("  clustr: {}\n", "env.yml:"),
+        ("  regions: [us-west1]\n", "network.subnets has no subnet for region us-west1"),
+    ],
+)
+def test_a_bad_environment_gets_a_located_error(tmp_path: Path, text: str, expected: str) -> None:
+    lines = (
+        STAGING.read_text()
+        .replace("../manifests", str(ROOT / "manifests"))
+        .splitlines(keepends=True)
+    )
+    at = lines.index("spec:\n") + 1
+    lines.insert(at, text)
+    if "regions:" in text:
+        lines = [line for line in lines if not line.startswith("  regions: [us-east1]")]
+    (tmp_path / "env.yml").write_text("".join(lines))
+    result = run_cli("stack", "plan", str(tmp_path / "env.yml"))
+    assert result.exit_code == 1
+    assert expected in result.stderr
+    assert "Traceback" not in result.stderr
+    if "clustr" in text:
+        assert f"env.yml:{at + 1}:3: spec.clustr" in result.stderr
+
+
+def test_two_services_claiming_one_host_are_refused(tmp_path: Path) -> None:
+    def clash(data: dict[str, Any]) -> None:
+        data["spec"]["services"][1]["hosts"]["http"] = "*.workspaces.staging.gitlab.example.com"
+
+    result = run_cli("stack", "plan", str(_environment(tmp_path, clash)))
+    assert result.exit_code == 2
+    assert (
+        "*.workspaces.staging.gitlab.example.com is served by both tunnel-gateway and workspaces-proxy"
+        in result.stderr
+    )
+
+
+@pytest.mark.parametrize("stack", ["infra", "workloads"])
+def test_the_stack_entry_points_run_the_programs(
+    stack: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pulumi.runtime.settings import SETTINGS
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    from runway.manifest.environment import load_environment
+
+    directory = ROOT / "stacks" / stack
+    config = YAML(typ="safe").load((directory / "Pulumi.staging.yaml").read_text())["config"]
+    config["runway:agentToken"] = "not-a-real-token"
+    monkeypatch.chdir(directory)
+    env = load_environment(Path(config["runway:environment"]))
+    mocks = RecordingMocks(stack, env)
+    pulumi.runtime.set_mocks(mocks, project=f"runway-{stack}", stack="staging", preview=False)
+    pulumi.runtime.set_all_config(config)
+    SETTINGS.rpc_manager.clear()
+    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(directory / "__main__.py"))))
+    types = {r.type for r in mocks.resources}
+    expected = (
+        "gcp:container/cluster:Cluster" if stack == "infra" else "kubernetes:helm.sh/v3:Release"
+    )
+    assert expected in types
+    assert os.getcwd() == str(directory)
