@@ -334,7 +334,10 @@ def test_the_stack_entry_points_run_the_programs(
     pulumi.runtime.set_mocks(mocks, project=f"runway-{stack}", stack="staging", preview=False)
     pulumi.runtime.set_all_config(config)
     SETTINGS.rpc_manager.clear()
-    _sync_await(run_pulumi_func(lambda: runpy.run_path(str(directory / "__main__.py"))))
+    def program() -> None:
+        runpy.run_path(str(directory / "__main__.py"))
+
+    _sync_await(run_pulumi_func(program))
     types = {r.type for r in mocks.resources}
     expected = (
         "gcp:container/cluster:Cluster" if stack == "infra" else "kubernetes:helm.sh/v3:Release"
