@@ -334,6 +334,7 @@ def test_the_stack_entry_points_run_the_programs(
     pulumi.runtime.set_mocks(mocks, project=f"runway-{stack}", stack="staging", preview=False)
     pulumi.runtime.set_all_config(config)
     SETTINGS.rpc_manager.clear()
+
     def program() -> None:
         runpy.run_path(str(directory / "__main__.py"))
 
