@@ -87,7 +87,14 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
 @main.command()
 @click.option(
     "--kind",
-    type=click.Choice(["RunwayService", "RunwayKubernetesService", "RunwayKubernetesDeployment"]),
+    type=click.Choice(
+        [
+            "RunwayService",
+            "RunwayKubernetesService",
+            "RunwayKubernetesDeployment",
+            "RunwayEnvironment",
+        ]
+    ),
 )
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE"

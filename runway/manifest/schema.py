@@ -10,12 +10,13 @@ from typing import Any
 
 import pydantic
 
-from runway.manifest import kubernetes, models
+from runway.manifest import environment, kubernetes, models
 
 KINDS: dict[str, Any] = {
     "RunwayService": models.RunwayService | models.RunwayServiceDev,
     "RunwayKubernetesService": kubernetes.RunwayKubernetesService,
     "RunwayKubernetesDeployment": kubernetes.RunwayKubernetesDeployment,
+    "RunwayEnvironment": environment.RunwayEnvironment,
 }
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
