@@ -194,10 +194,17 @@ def _scalar(value: Any) -> str:
 
 
 def yaml_text(data: Any) -> str:
-    """Block-style YAML of plain data, keys in the order given."""
+    """Block-style YAML of plain data, keys in the order given, multi-line strings as `|` blocks."""
     out = io.StringIO()
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
+    yaml.width = 4096
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
+    yaml.representer.add_representer(str, _represent_str)
     yaml.dump(data, out)
     return out.getvalue()
+
+
+def _represent_str(representer: Any, value: str) -> Any:
+    style = "|" if "\n" in value and value.endswith("\n") and " \n" not in value else None
+    return representer.represent_scalar("tag:yaml.org,2002:str", value, style=style)

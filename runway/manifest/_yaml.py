@@ -142,15 +142,17 @@ class _Builder:
         return result
 
 
-def read_text(path: Path, display: str) -> tuple[str | None, Diagnostic | None]:
+def read_text(
+    path: Path, display: str, *, limit: int = MAX_FILE_BYTES, what: str = "manifests"
+) -> tuple[str | None, Diagnostic | None]:
     """Read a manifest file as UTF-8 text, refusing oversized and non-UTF-8 files clearly."""
     try:
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
+        if size > limit:
             return None, Diagnostic(
                 display,
-                f"file is {size} bytes; manifests are limited to {MAX_FILE_BYTES} bytes",
-                hint="is this really a Runway manifest? keep large data out of manifests",
+                f"file is {size} bytes; {what} are limited to {limit} bytes",
+                hint=f"is this really one of the {what}? keep large data out of it",
             )
         raw = path.read_bytes()
     except OSError as err:

@@ -1,0 +1,141 @@
+"""The CI-runner backend: a devfile → one `.gitlab-ci.yml` job, `workload`, that runs the workspace
+on runners customers already have, reached through the KAS reverse tunnel.
+
+The main container is the job's image; the tools image runs as a service and copies the editor
+and the tunnel agent onto the shared builds volume; other containers run as services beside it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import json
+from importlib import resources
+from typing import Any
+
+import jsonschema
+
+from runway.errors import BuildError, Diagnostic, ManifestError
+from runway.workspace import runner, start
+from runway.workspace.devfile import Container, Workspace
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class JobOptions:
+    workspace: str
+    kas_address: str
+    tags: tuple[str, ...] = ("workspaces",)
+    timeout: str = "8h"
+    domain: str = ""
+    tools_image: str = start.TOOLS_IMAGE
+    fleet: runner.Fleet = dataclasses.field(default_factory=runner.Fleet)
+
+
+def _resources(container: Container) -> dict[str, tuple[str | None, str]]:
+    return {
+        "KUBERNETES_CPU_REQUEST": (container.cpu_request, f"{container.field}.cpuRequest"),
+        "KUBERNETES_CPU_LIMIT": (container.cpu_limit, f"{container.field}.cpuLimit"),
+        "KUBERNETES_MEMORY_REQUEST": (container.memory_request, f"{container.field}.memoryRequest"),
+        "KUBERNETES_MEMORY_LIMIT": (container.memory_limit, f"{container.field}.memoryLimit"),
+    }
+
+
+def check_post_start(workspace: Workspace) -> list[Diagnostic]:
+    return [
+        Diagnostic(
+            workspace.file,
+            f"postStart command {command.name!r} runs in {command.component!r}; runway runs "
+            f"postStart commands in the main container ({workspace.main.name!r}) only",
+            field=f"events.postStart.{index}",
+        )
+        for index, command in enumerate(workspace.post_start)
+        if command.component != workspace.main.name
+    ]
+
+
+def job(workspace: Workspace, options: JobOptions) -> dict[str, Any]:
+    """`{"workload": job}`; ManifestError names the devfile field a runner cannot honour."""
+    problems = check_post_start(workspace)
+    problems += [
+        Diagnostic(workspace.file, message.split(": ", 1)[1], field=message.split(": ", 1)[0])
+        for message in runner.check_caps(options.fleet, _resources(workspace.main))
+    ]
+    if problems:
+        raise ManifestError(problems)
+    variables: dict[str, Any] = {
+        name: {"value": value, "expand": False} for name, value in workspace.main.env.items()
+    }
+    variables.update(
+        {
+            "GL_WORKSPACE_NAME": options.workspace,
+            "GL_TOOLS_DIR": "$CI_BUILDS_DIR/.gl-tools",
+            "PROJECTS_ROOT": "$CI_PROJECT_DIR/projects",
+            "PROJECT_SOURCE": "$CI_PROJECT_DIR/projects",
+        }
+    )
+    variables.update(
+        {
+            name: {"value": value, "expand": False}
+            for name, value in start.start_variables(
+                workspace, kas_address=options.kas_address
+            ).items()
+        }
+    )
+    for variable, (value, _) in _resources(workspace.main).items():
+        if value is not None:
+            variables[variable] = value
+    services: list[dict[str, Any]] = [
+        {
+            "name": options.tools_image,
+            "alias": "gl-tools-injector",
+            "entrypoint": ["/bin/sh", "-c"],
+            "command": [start.INJECT + " && exec sleep infinity"],
+            "variables": {"GL_TOOLS_DIR": "$CI_BUILDS_DIR/.gl-tools"},
+        }
+    ]
+    for container in workspace.others:
+        service: dict[str, Any] = {"name": container.image, "alias": container.name}
+        if container.env:
+            service["variables"] = dict(container.env)
+        if not container.override_command:
+            if container.command:
+                service["entrypoint"] = list(container.command)
+            if container.args:
+                service["command"] = list(container.args)
+        services.append(service)
+    image: dict[str, Any] = {"name": workspace.main.image}
+    if workspace.main.override_command:
+        image["entrypoint"] = [""]
+    body: dict[str, Any] = {
+        "image": image,
+        "services": services,
+        "variables": variables,
+        "script": [start.SCRIPT],
+        "timeout": options.timeout,
+        "interruptible": True,
+        "tags": list(options.tags),
+        "cache": {
+            "key": f"workspace-{options.workspace}-projects",
+            "paths": ["projects/"],
+            "when": "always",
+        },
+    }
+    if options.domain:
+        body["environment"] = {
+            "name": f"workspaces/{options.workspace}",
+            "url": f"https://{start.EDITOR_PORT}-{options.workspace}.{options.domain}",
+        }
+    document = {"workload": body}
+    errors = [
+        f"{'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
+        for e in _ci_schema().iter_errors(document)
+    ]
+    if errors:
+        raise BuildError("the generated job does not fit GitLab's CI schema: " + "; ".join(errors))
+    return document
+
+
+@functools.cache
+def _ci_schema() -> jsonschema.Draft7Validator:
+    text = resources.files("runway.data").joinpath("schemas/gitlab-ci.schema.json").read_text()
+    return jsonschema.Draft7Validator(json.loads(text))

@@ -1,0 +1,131 @@
+"""The workspace runner fleet: a hardened values profile for the upstream GitLab Runner chart.
+
+We do not write a runner chart. The profile sets the Kubernetes executor in its own namespace,
+non-privileged jobs with a restricted security context, caps that bound the per-job
+KUBERNETES_CPU_*/KUBERNETES_MEMORY_* variables a workspace job asks for, workspace tags,
+concurrency, and the runner token from an existing Secret.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from decimal import Decimal
+from typing import Any
+
+RUNNER_CHART = ("gitlab-runner", "https://charts.gitlab.io", "0.71.0")
+_UNITS: dict[str, Decimal] = {
+    "": Decimal(1),
+    "m": Decimal("0.001"),
+    "k": Decimal(10**3),
+    "M": Decimal(10**6),
+    "G": Decimal(10**9),
+    "T": Decimal(10**12),
+    "Ki": Decimal(2**10),
+    "Mi": Decimal(2**20),
+    "Gi": Decimal(2**30),
+    "Ti": Decimal(2**40),
+}
+
+
+def parse_quantity(text: str) -> Decimal:
+    """A Kubernetes quantity ("500m", "2", "4Gi") as a number of base units."""
+    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?", text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a Kubernetes quantity (e.g. 500m, 2, 4Gi)")
+    return Decimal(match[1]) * _UNITS[match[2] or ""]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Fleet:
+    gitlab_url: str = "https://gitlab.example.com"
+    token_secret: str = "workspaces-runner-token"
+    namespace: str = "gitlab-workspaces-runner"
+    jobs_namespace: str = "gitlab-workspaces"
+    tags: tuple[str, ...] = ("workspaces",)
+    concurrency: int = 20
+    job_timeout: str = "8h"
+    max_cpu: str = "4"
+    max_memory: str = "8Gi"
+    default_cpu: str = "500m"
+    default_memory: str = "1Gi"
+    uid: int = 65532
+
+
+def values(fleet: Fleet) -> dict[str, Any]:
+    """Values for the upstream gitlab-runner chart."""
+    config = f'''[[runners]]
+  [runners.kubernetes]
+    namespace = "{fleet.jobs_namespace}"
+    privileged = false
+    allow_privilege_escalation = false
+    cpu_request = "{fleet.default_cpu}"
+    cpu_limit = "{fleet.default_cpu}"
+    memory_request = "{fleet.default_memory}"
+    memory_limit = "{fleet.default_memory}"
+    cpu_request_overwrite_max_allowed = "{fleet.max_cpu}"
+    cpu_limit_overwrite_max_allowed = "{fleet.max_cpu}"
+    memory_request_overwrite_max_allowed = "{fleet.max_memory}"
+    memory_limit_overwrite_max_allowed = "{fleet.max_memory}"
+    service_account = "workspace-jobs"
+    automount_service_account_token = false
+    [runners.kubernetes.pod_security_context]
+      run_as_non_root = true
+      run_as_user = {fleet.uid}
+      run_as_group = {fleet.uid}
+      fs_group = {fleet.uid}
+    [runners.kubernetes.build_container_security_context]
+      allow_privilege_escalation = false
+      [runners.kubernetes.build_container_security_context.capabilities]
+        drop = ["ALL"]
+    [runners.kubernetes.helper_container_security_context]
+      allow_privilege_escalation = false
+      [runners.kubernetes.helper_container_security_context.capabilities]
+        drop = ["ALL"]
+    [runners.kubernetes.service_container_security_context]
+      allow_privilege_escalation = false
+      [runners.kubernetes.service_container_security_context.capabilities]
+        drop = ["ALL"]
+'''
+    return {
+        "gitlabUrl": fleet.gitlab_url,
+        "concurrent": fleet.concurrency,
+        "checkInterval": 3,
+        "rbac": {"create": True},
+        "runners": {
+            "secret": fleet.token_secret,
+            "tags": ",".join(fleet.tags),
+            "runUntagged": False,
+            "protected": False,
+            "name": "gitlab-workspaces",
+            "config": config,
+        },
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": False,
+            "runAsNonRoot": True,
+            "privileged": False,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+        "podSecurityContext": {"runAsUser": 100, "fsGroup": 65533},
+        "resources": {
+            "requests": {"cpu": "100m", "memory": "128Mi"},
+            "limits": {"cpu": "1", "memory": "512Mi"},
+        },
+        "metrics": {"enabled": True},
+    }
+
+
+def check_caps(fleet: Fleet, requested: dict[str, tuple[str | None, str]]) -> list[str]:
+    """Problems of a job's resource variables against the fleet's caps: {variable: (value, field)}."""
+    problems = []
+    for variable, (value, field) in requested.items():
+        if value is None:
+            continue
+        cap = fleet.max_cpu if "CPU" in variable else fleet.max_memory
+        if parse_quantity(value) > parse_quantity(cap):
+            problems.append(
+                f"{field}: {value} is above the runner fleet's cap of {cap} ({variable})"
+            )
+    return problems
