@@ -160,7 +160,9 @@ def test_gitops_installs_flux_and_the_agent_with_its_token_from_a_secret(staging
         "kasAddress": "wss://kas.staging.gitlab.example.com",
         "secretName": "gitlab-agent-token",
     }
-    (secret,) = _of(staging, "kubernetes:core/v1:Secret")
+    (secret,) = [
+        s for s in _of(staging, "kubernetes:core/v1:Secret") if s.name.endswith("-agent-token")
+    ]
     assert secret.inputs["stringData"] == REDACTED
     assert SECRET_PLACEHOLDER not in json.dumps([r.inputs for r in staging.resources])
 
@@ -328,6 +330,7 @@ def test_the_stack_entry_points_run_the_programs(
     directory = ROOT / "stacks" / stack
     config = YAML(typ="safe").load((directory / "Pulumi.staging.yaml").read_text())["config"]
     config["runway:agentToken"] = "not-a-real-token"
+    config["runway:runnerToken"] = "not-a-real-token"
     monkeypatch.chdir(directory)
     env = load_environment(Path(config["runway:environment"]))
     mocks = RecordingMocks(stack, env)

@@ -174,6 +174,15 @@ class ServiceRef(Strict):
         return self
 
 
+class RunnerFleet(Strict):
+    """The workspace runner fleet (upstream GitLab Runner chart) in the workloads stack."""
+
+    tags: list[str] = Field(default_factory=lambda: ["workspaces"], min_length=1)
+    concurrency: Annotated[int, Field(ge=1, le=1000)] = 20
+    max_cpu: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?m?$")] = "4"
+    max_memory: Annotated[str, Field(pattern=r"^[0-9]+(Mi|Gi)$")] = "8Gi"
+
+
 class EnvironmentSpec(Strict):
     stage: str = Field(
         description="The deployment stage this environment follows (canary, stable…)"
@@ -187,6 +196,9 @@ class EnvironmentSpec(Strict):
     registry: Annotated[str, Field(pattern=r"^oci://\S+$")]
     gitlab: GitLab
     services: list[ServiceRef] = Field(default_factory=list)
+    runner_fleet: RunnerFleet | None = Field(
+        None, description="Run the workspace runner fleet (token: config runway:runnerToken)"
+    )
 
     @model_validator(mode="after")
     def _regions_have_subnets(self) -> EnvironmentSpec:

@@ -142,6 +142,7 @@ def plan(env_file: Path, *, preview: bool = False) -> Plan:
             "runway:environment": str(env_file),
             "runway:infraStack": infra_stack,
             "runway:agentToken": SECRET_PLACEHOLDER,
+            "runway:runnerToken": SECRET_PLACEHOLDER,
         },
         lambda: programs.workloads(env, releases, infra_stack),
         preview=preview,

@@ -25,6 +25,7 @@ from runway.platform.identity import IdentityComponent
 from runway.platform.network import NetworkComponent
 from runway.platform.project import ProjectComponent
 from runway.platform.releases import environment_releases
+from runway.platform.runners import RunnerFleetComponent, fleet_of
 from runway.platform.services import ServicesComponent
 
 
@@ -59,13 +60,17 @@ def infra(env: RunwayEnvironment, releases: list[dict[str, Any]]) -> None:
 def workloads(env: RunwayEnvironment, releases: list[dict[str, Any]], infra_stack: str) -> None:
     reference = pulumi.StackReference(infra_stack)
     kubeconfigs = reference.require_output("kubeconfigs")
-    token = pulumi.Config("runway").require_secret("agentToken")
+    config = pulumi.Config("runway")
+    token = config.require_secret("agentToken")
+    fleet = fleet_of(env)
     for region in env.spec.regions:
         name = cluster_name(env, region)
         kubeconfig = kubeconfigs.apply(functools.partial(_of_region, region))
         cluster = provider(name, pulumi.Output.secret(kubeconfig))
         gitops = GitOpsComponent(name, env, token, cluster)
         ServicesComponent(name, releases, region, cluster, depends_on=[gitops])
+        if fleet is not None:
+            RunnerFleetComponent(name, fleet, config.require_secret("runnerToken"), cluster)
 
 
 def run_infra(config: pulumi.Config) -> None:

@@ -52,12 +52,15 @@ def _problems(obj: dict[str, Any]) -> Iterator[str]:
         yield "pod seccompProfile is not RuntimeDefault"
     if pod.get("automountServiceAccountToken") is not False and not _token_needed(pod):
         yield "mounts a service-account token"
-    containers = [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]
-    for container in containers:
-        yield from (
-            f"container {container.get('name')}: {p}"
-            for p in _container(container, pod_context, is_test)
-        )
+    for init, group in (
+        (True, pod.get("initContainers") or []),
+        (False, pod.get("containers") or []),
+    ):
+        for container in group:
+            yield from (
+                f"container {container.get('name')}: {p}"
+                for p in _container(container, pod_context, probes=not (is_test or init))
+            )
 
 
 def _token_needed(pod: dict[str, Any]) -> bool:
@@ -65,8 +68,10 @@ def _token_needed(pod: dict[str, Any]) -> bool:
 
 
 def _container(
-    container: dict[str, Any], pod_context: dict[str, Any], is_test: bool
+    container: dict[str, Any], pod_context: dict[str, Any], *, probes: bool
 ) -> Iterator[str]:
+    """Rules for one container; init containers and test pods need no probes (Kubernetes
+    forbids probes on init containers)."""
     context = container.get("securityContext") or {}
     if context.get("allowPrivilegeEscalation") is not False:
         yield "allowPrivilegeEscalation is not false"
@@ -97,7 +102,7 @@ def _container(
     image = str(container.get("image", ""))
     if image.endswith(":latest") or (":" not in image.rsplit("/", 1)[-1] and "@" not in image):
         yield f"image {image!r} has no pinned tag or digest"
-    if not is_test:
+    if probes:
         for probe in ("livenessProbe", "readinessProbe"):
             if probe not in container:
                 yield f"has no {probe}"

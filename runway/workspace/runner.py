@@ -129,3 +129,53 @@ def check_caps(fleet: Fleet, requested: dict[str, tuple[str | None, str]]) -> li
                 f"{field}: {value} is above the runner fleet's cap of {cap} ({variable})"
             )
     return problems
+
+
+def flux_bundle(fleet: Fleet, *, interval: str = "10m") -> list[dict[str, Any]]:
+    """The fleet for a managed self-hosted turn-up: Flux installs the upstream chart."""
+    chart, repository, version = RUNNER_CHART
+    labels = {"app.kubernetes.io/managed-by": "runway", "app.kubernetes.io/part-of": "workspaces"}
+    meta = {"namespace": fleet.namespace, "labels": labels}
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": fleet.namespace,
+                "labels": {**labels, "pod-security.kubernetes.io/enforce": "restricted"},
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": fleet.jobs_namespace,
+                "labels": {**labels, "pod-security.kubernetes.io/enforce": "restricted"},
+            },
+        },
+        {
+            "apiVersion": "source.toolkit.fluxcd.io/v1",
+            "kind": "HelmRepository",
+            "metadata": {"name": "gitlab", **meta},
+            "spec": {"interval": "1h", "url": repository},
+        },
+        {
+            "apiVersion": "helm.toolkit.fluxcd.io/v2",
+            "kind": "HelmRelease",
+            "metadata": {"name": "workspaces-runner", **meta},
+            "spec": {
+                "interval": interval,
+                "chart": {
+                    "spec": {
+                        "chart": chart,
+                        "version": version,
+                        "sourceRef": {"kind": "HelmRepository", "name": "gitlab"},
+                    }
+                },
+                "install": {"remediation": {"retries": 3}},
+                "upgrade": {"remediation": {"retries": 3, "strategy": "rollback"}},
+                "driftDetection": {"mode": "enabled"},
+                "values": values(fleet),
+            },
+        },
+    ]

@@ -1,0 +1,64 @@
+"""The workspace runner fleet on a cluster: the upstream GitLab Runner chart with runway's
+hardened profile (`runway/workspace/runner.py`), its token in a Secret from stack config."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from runway.manifest.environment import RunwayEnvironment
+from runway.workspace import runner
+
+
+def fleet_of(env: RunwayEnvironment) -> runner.Fleet | None:
+    spec = env.spec.runner_fleet
+    if spec is None:
+        return None
+    return runner.Fleet(
+        gitlab_url=env.spec.gitlab.url,
+        tags=tuple(spec.tags),
+        concurrency=spec.concurrency,
+        max_cpu=spec.max_cpu,
+        max_memory=spec.max_memory,
+    )
+
+
+class RunnerFleetComponent(pulumi.ComponentResource):
+    def __init__(
+        self,
+        name: str,
+        fleet: runner.Fleet,
+        token: pulumi.Input[str],
+        provider: k8s.Provider,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        super().__init__("runway:platform:RunnerFleet", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self, provider=provider)
+        restricted = {"pod-security.kubernetes.io/enforce": "restricted"}
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-runner", metadata={"name": fleet.namespace, "labels": restricted}, opts=child
+        )
+        k8s.core.v1.Namespace(
+            f"{name}-jobs",
+            metadata={"name": fleet.jobs_namespace, "labels": restricted},
+            opts=child,
+        )
+        secret = k8s.core.v1.Secret(
+            f"{name}-runner-token",
+            metadata={"name": fleet.token_secret, "namespace": namespace.metadata.name},
+            string_data={"runner-token": token, "runner-registration-token": ""},
+            opts=child,
+        )
+        chart, repository, version = runner.RUNNER_CHART
+        self.release = k8s.helm.v3.Release(
+            f"{name}-runner",
+            name="workspaces-runner",
+            chart=chart,
+            version=version,
+            repository_opts={"repo": repository},
+            namespace=namespace.metadata.name,
+            values=runner.values(fleet),
+            atomic=True,
+            opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[secret]),
+        )
+        self.register_outputs({"status": self.release.status})
