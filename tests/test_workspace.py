@@ -1,0 +1,424 @@
+"""Workspaces from one devfile: GitLab's restrictions, the CI job, the Kubernetes objects, the
+start script run for real, and the runner fleet."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+
+from runway.verify import hardening, kube
+from runway.workspace import runner, start
+from tests.conftest import ROOT, run_cli
+
+FIXTURES = Path(__file__).parent / "fixtures" / "workspace"
+GOLDEN = FIXTURES / "golden"
+KAS = "wss://kas.gitlab.example.com"
+DOMAIN = "workspaces.gitlab.example.com"
+CI_SCHEMA = json.loads((ROOT / "runway" / "data" / "schemas" / "gitlab-ci.schema.json").read_text())
+
+
+def _job(devfile: Path, name: str = "ws", *extra: str) -> Any:
+    return run_cli(
+        "workspace", "job", str(devfile), "--workspace", name, "--kas-address", KAS, *extra
+    )
+
+
+def _objects(devfile: Path, name: str = "ws") -> Any:
+    return run_cli(
+        "workspace",
+        "manifests",
+        str(devfile),
+        "--workspace",
+        name,
+        "--namespace",
+        "workspaces",
+        "--kas-address",
+        KAS,
+    )
+
+
+@pytest.mark.parametrize("shape", ["default", "multi"])
+def test_the_ci_job_matches_its_golden_file_and_gitlabs_schema(shape: str) -> None:
+    result = _job(FIXTURES / f"{shape}.devfile.yaml", f"{shape}-ws", "--domain", DOMAIN)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (GOLDEN / f"{shape}.job.yml").read_text()
+    document = YAML(typ="safe").load(result.stdout)
+    assert list(jsonschema.Draft7Validator(CI_SCHEMA).iter_errors(document)) == []
+    job = document["workload"]
+    assert job["interruptible"] is True
+    assert job["tags"] == ["workspaces"]
+    assert job["cache"]["key"] == f"workspace-{shape}-ws-projects"
+    assert job["services"][0]["alias"] == "gl-tools-injector"
+    assert job["environment"]["url"] == f"https://60001-{shape}-ws.{DOMAIN}"
+
+
+def test_the_multi_container_job_carries_resources_env_and_ports() -> None:
+    job = YAML(typ="safe").load((GOLDEN / "multi.job.yml").read_text())["workload"]
+    variables = job["variables"]
+    assert variables["KUBERNETES_CPU_LIMIT"] == "2"
+    assert variables["KUBERNETES_MEMORY_REQUEST"] == "1Gi"
+    assert variables["GOFLAGS"] == {"value": "-mod=mod $HOME", "expand": False}
+    assert variables["GL_WORKSPACE_PORTS"]["value"] == "60001,3000,8000,5432"
+    assert [s["alias"] for s in job["services"]] == ["gl-tools-injector", "database"]
+    assert "GL_WORKSPACE_AGENT_TOKEN" not in variables, "GitLab fills the token as a file variable"
+
+
+@pytest.mark.parametrize("shape", ["default", "multi"])
+def test_the_kubernetes_objects_match_golden_validate_and_are_hardened(shape: str) -> None:
+    result = _objects(FIXTURES / f"{shape}.devfile.yaml", f"{shape}-ws")
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == (GOLDEN / f"{shape}.objects.yaml").read_text()
+    assert f"Secret workspaces/ws-{shape}-ws-agent-token" in result.stderr
+    objects = [o for o in YAML(typ="safe").load_all(result.stdout) if o]
+    for obj in objects:
+        assert kube.validate_object(json.loads(json.dumps(obj))) == [], obj["kind"]
+        assert hardening.check(obj) == [], obj["kind"]
+    kinds = [o["kind"] for o in objects]
+    assert kinds.count("PersistentVolumeClaim") == (3 if shape == "multi" else 1)
+    assert {"Deployment", "Service", "NetworkPolicy", "ServiceAccount"} <= set(kinds)
+    assert "Secret" not in kinds, "the agent token is a reference, not an object we write"
+    deployment = next(o for o in objects if o["kind"] == "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["initContainers"][0]["name"] == "gl-tools-injector"
+    assert pod["containers"][0]["command"] == ["/bin/sh", "-c", start.SCRIPT]
+
+
+def _devfile(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "devfile.yaml"
+    path.write_text(text)
+    return path
+
+
+BASE = """schemaVersion: 2.2.0
+components:
+  - name: main
+    attributes:
+      gl/inject-editor: true
+    container:
+      image: registry.example.com/ws:1
+"""
+
+RESTRICTIONS = {
+    "schema-version": (
+        BASE.replace("2.2.0", "2.1.0"),
+        "1:16: schemaVersion: schemaVersion must be exactly 2.2.0",
+    ),
+    "schema": (
+        BASE.replace("      image: registry.example.com/ws:1\n", "      memoryLimit: 1Gi\n"),
+        "devfile schema:",
+    ),
+    "image-component": (
+        BASE
+        + "  - name: built\n    image:\n      imageName: x\n      dockerfile: {uri: Dockerfile}\n",
+        "components.1.image: image components are not supported",
+    ),
+    "parent": (
+        BASE + "parent:\n  uri: https://example.com/devfile.yaml\n",
+        "parent: parent is not supported",
+    ),
+    "projects": (
+        BASE
+        + "projects:\n  - name: app\n    git: {remotes: {origin: 'https://example.com/a.git'}}\n",
+        "projects: projects is not supported",
+    ),
+    "starter-projects": (
+        BASE
+        + "starterProjects:\n  - name: s\n    git: {remotes: {origin: 'https://example.com/s.git'}}\n",
+        "starterProjects is not supported",
+    ),
+    "pod-overrides": (
+        BASE + "attributes:\n  pod-overrides: {spec: {hostNetwork: true}}\n",
+        "attributes.pod-overrides: pod-overrides are not supported",
+    ),
+    "container-overrides": (
+        BASE.replace(
+            "      gl/inject-editor: true\n",
+            "      gl/inject-editor: true\n      container-overrides: {securityContext: {privileged: true}}\n",
+        ),
+        "components.0.attributes.container-overrides",
+    ),
+    "dedicated-pod": (
+        BASE + "      dedicatedPod: true\n",
+        "components.0.container.dedicatedPod: dedicatedPod is not supported",
+    ),
+    "source-mapping": (
+        BASE + "      sourceMapping: /src\n",
+        "components.0.container.sourceMapping",
+    ),
+    "no-main": (
+        BASE.replace("      gl/inject-editor: true\n", "      other: true\n"),
+        "exactly one container needs attributes.gl/inject-editor: true (found 0)",
+    ),
+    "two-mains": (
+        BASE
+        + "  - name: second\n    attributes:\n      gl/inject-editor: true\n    container:\n      image: registry.example.com/ws:2\n",
+        "(found 2)",
+    ),
+    "gl-component": (
+        BASE.replace("name: main", "name: gl-main"),
+        "components.0.name: component name 'gl-main' starts with gl-/gl_",
+    ),
+    "gl-command": (
+        BASE + "commands:\n  - id: gl-build\n    exec: {component: main, commandLine: make}\n",
+        "commands.0.id: command name 'gl-build'",
+    ),
+    "gl-endpoint": (
+        BASE + "      endpoints:\n        - name: gl-web\n          targetPort: 3000\n",
+        "endpoints.0.name: endpoint name 'gl-web'",
+    ),
+    "gl-variable": (
+        BASE + "variables:\n  gl_version: '1'\n",
+        "variables.gl_version: variable name 'gl_version'",
+    ),
+    "long-volume": (
+        BASE + "  - name: vvvvvvvvvvvvvvvvvvvvvvvvvvvv\n    volume: {size: 1Gi}\n",
+        "is 28 characters; GitLab allows fewer than 28",
+    ),
+    "composite": (
+        BASE
+        + "commands:\n  - id: build\n    exec: {component: main, commandLine: make}\n  - id: all\n    composite: {commands: [build]}\n",
+        "commands.1.composite: composite commands are not supported",
+    ),
+    "post-stop": (
+        BASE
+        + "commands:\n  - id: build\n    exec: {component: main, commandLine: make}\nevents:\n  postStop: [build]\n",
+        "events.postStop: postStop events are not supported",
+    ),
+    "post-start-apply": (
+        BASE
+        + "  - name: vol\n    volume: {}\ncommands:\n  - id: vol-apply\n    apply: {component: vol}\nevents:\n  postStart: [vol-apply]\n",
+        "events.postStart.0: postStart must name an exec command",
+    ),
+    "override-command": (
+        BASE + "      command: [/bin/app]\n",
+        "components.0.container.command: command cannot be set while overrideCommand is true",
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RESTRICTIONS))
+def test_every_gitlab_restriction_is_refused_with_a_located_error(
+    tmp_path: Path, rule: str
+) -> None:
+    text, expected = RESTRICTIONS[rule]
+    path = _devfile(tmp_path, text)
+    result = run_cli("workspace", "check", str(path))
+    assert result.exit_code == 1, result.stdout
+    assert expected in result.stderr
+    assert f"{path}:" in result.stderr
+    assert "Traceback" not in result.stderr
+    for command in (_job(path), _objects(path)):
+        assert command.exit_code == 1, "every translation checks first"
+
+
+def test_the_base_devfile_of_those_tests_is_valid(tmp_path: Path) -> None:
+    result = run_cli("workspace", "check", str(_devfile(tmp_path, BASE)))
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_devfile_over_3_mb_is_refused(tmp_path: Path) -> None:
+    path = _devfile(tmp_path, BASE + "# " + "x" * (3 * 1024 * 1024) + "\n")
+    result = run_cli("workspace", "check", str(path))
+    assert result.exit_code == 1
+    assert "devfiles are limited to 3145728 bytes" in result.stderr
+
+
+def test_override_command_false_keeps_the_images_command(tmp_path: Path) -> None:
+    text = BASE.replace(
+        "      gl/inject-editor: true\n",
+        "      gl/inject-editor: true\n      overrideCommand: false\n",
+    )
+    path = _devfile(tmp_path, text + "      command: [/bin/app]\n")
+    assert run_cli("workspace", "check", str(path)).exit_code == 0
+    deployment = next(
+        o
+        for o in YAML(typ="safe").load_all(_objects(path).stdout)
+        if o and o["kind"] == "Deployment"
+    )
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["command"] == ["/bin/app"]
+
+
+def test_what_hardening_forbids_is_refused_naming_the_field(tmp_path: Path) -> None:
+    low_port = _devfile(
+        tmp_path, BASE + "      endpoints:\n        - name: web\n          targetPort: 80\n"
+    )
+    result = _objects(low_port)
+    assert result.exit_code == 1
+    assert (
+        "components.0.container.endpoints.0.targetPort: port 80 needs root to bind" in result.stderr
+    )
+    silent = tmp_path / "silent.yaml"
+    silent.write_text(
+        BASE + "  - name: helper\n    container:\n      image: registry.example.com/h:1\n"
+    )
+    refused = _objects(silent)
+    assert refused.exit_code == 1
+    assert "components.1.container.endpoints: container 'helper' has no endpoint" in refused.stderr
+
+
+def test_a_job_above_the_fleets_caps_is_refused(tmp_path: Path) -> None:
+    path = _devfile(tmp_path, BASE + "      cpuLimit: '8'\n      memoryLimit: 16Gi\n")
+    result = _job(path)
+    assert result.exit_code == 1
+    assert (
+        "components.0.container.cpuLimit: 8 is above the runner fleet's cap of 4" in result.stderr
+    )
+    assert (
+        "components.0.container.memoryLimit: 16Gi is above the runner fleet's cap of 8Gi"
+        in result.stderr
+    )
+
+
+def test_post_start_commands_run_only_in_the_main_container(tmp_path: Path) -> None:
+    text = BASE + (
+        "  - name: db\n    container:\n      image: registry.example.com/db:1\n"
+        "      endpoints: [{name: db, targetPort: 5432}]\n"
+        "commands:\n  - id: seed\n    exec: {component: db, commandLine: seed}\n"
+        "events:\n  postStart: [seed]\n"
+    )
+    result = _job(_devfile(tmp_path, text))
+    assert result.exit_code == 1
+    assert "events.postStart.0: postStart command 'seed' runs in 'db'" in result.stderr
+
+
+def test_the_start_script_runs_agent_editor_and_post_start_in_order(tmp_path: Path) -> None:
+    """The script from the golden job, run with sh against stand-in tools that log their calls."""
+    tools = tmp_path / "tools"
+    (tools / "editor" / "bin").mkdir(parents=True)
+    log = tmp_path / "calls.log"
+    (tools / "agentw").write_text(f'#!/bin/sh\necho "agent $*" >> {log}\nsleep 1\n')
+    (tools / "editor" / "bin" / "gitlab-workspaces-editor").write_text(
+        f'#!/bin/sh\necho "editor $*" >> {log}\nexec sleep 30 >/dev/null 2>&1\n'
+    )
+    for tool in (tools / "agentw", tools / "editor" / "bin" / "gitlab-workspaces-editor"):
+        tool.chmod(0o755)
+    (tools / ".ready").touch()
+    token = tmp_path / "token"
+    token.write_text("token-from-a-file-variable")
+    job = YAML(typ="safe").load((GOLDEN / "multi.job.yml").read_text())["workload"]
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    for name, value in job["variables"].items():
+        env[name] = value["value"] if isinstance(value, dict) else value
+    projects = tmp_path / "projects"
+    env.update(
+        {
+            "GL_TOOLS_DIR": str(tools),
+            "PROJECTS_ROOT": str(projects),
+            "PROJECT_SOURCE": str(projects),
+            "GL_WORKSPACE_AGENT_TOKEN": str(token),
+            "GL_POST_START_1": f'pwd >> {log}; echo "first" >> {log}',
+            "GL_POST_START_2": f'echo "second" >> {log}',
+        }
+    )
+    started = time.monotonic()
+    done = subprocess.run(
+        ["sh", "-c", job["script"][0]], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert done.returncode == 0, done.stderr
+    assert time.monotonic() - started < 20, "the job ends with the agent, not the editor"
+    calls = log.read_text().splitlines()
+    (agent,) = [c for c in calls if c.startswith("agent ")]
+    assert agent.startswith(f"agent --kas-address {KAS} --token-file {token}")
+    assert "--expose-ports 60001,3000,8000,5432" in agent
+    assert any(c.startswith("editor --host 0.0.0.0 --port 60001") for c in calls)
+    assert calls.index(str(projects)) < calls.index("first") < calls.index("second")
+    script = job["script"][0]
+    assert (
+        script.index("agentw")
+        < script.index("gitlab-workspaces-editor")
+        < script.index("GL_POST_START_")
+    ), "the agent starts first, then the editor, then postStart"
+
+    env.pop("GL_WORKSPACE_AGENT_TOKEN")
+    missing = subprocess.run(
+        ["sh", "-c", job["script"][0]], env=env, capture_output=True, text=True, timeout=30
+    )
+    assert missing.returncode != 0
+    assert "GL_WORKSPACE_AGENT_TOKEN" in missing.stderr
+
+
+def test_the_runner_fleet_bundle_validates_and_bounds_the_jobs(tmp_path: Path) -> None:
+    result = run_cli(
+        "workspace",
+        "fleet",
+        "--gitlab-url",
+        "https://gitlab.example.com",
+        "--max-cpu",
+        "3",
+        "-o",
+        str(tmp_path),
+    )
+    assert result.exit_code == 0, result.stderr
+    objects = [o for o in YAML(typ="safe").load_all((tmp_path / "fleet.yaml").read_text()) if o]
+    assert sorted(o["kind"] for o in objects) == [
+        "HelmRelease",
+        "HelmRepository",
+        "Namespace",
+        "Namespace",
+    ]
+    for obj in objects:
+        assert kube.validate_object(json.loads(json.dumps(obj))) == [], obj["kind"]
+    release = next(o for o in objects if o["kind"] == "HelmRelease")
+    values = release["spec"]["values"]
+    assert release["spec"]["chart"]["spec"]["chart"] == "gitlab-runner"
+    assert values["runners"]["secret"] == "workspaces-runner-token"
+    assert values["runners"]["runUntagged"] is False
+    config = values["runners"]["config"]
+    assert "privileged = false" in config
+    assert 'cpu_limit_overwrite_max_allowed = "3"' in config
+    assert values["securityContext"]["capabilities"] == {"drop": ["ALL"]}
+    assert runner.check_caps(runner.Fleet(max_cpu="3"), {"KUBERNETES_CPU_LIMIT": ("4", "f")})
+
+
+PLANTED = {
+    "GL_WORKSPACE_AGENT_TOKEN": "glagent-planted-9f1e",
+    "CI_JOB_TOKEN": "planted-job-token-77aa",
+    "RUNWAY_GITLAB_TOKEN": "glpat-planted-3c3c",
+    "RUNWAY_REGISTRY_PASSWORD": "planted-registry-0b0b",
+}
+
+
+def test_no_output_holds_a_token(tmp_path: Path) -> None:
+    outputs = []
+    for shape in ("default", "multi"):
+        devfile = str(FIXTURES / f"{shape}.devfile.yaml")
+        common = ("--workspace", shape, "--kas-address", KAS)
+        for args in (
+            ("workspace", "job", devfile, *common, "-o", str(tmp_path / f"{shape}.yml")),
+            (
+                "workspace",
+                "manifests",
+                devfile,
+                *common,
+                "--namespace",
+                "ws",
+                "-o",
+                str(tmp_path / shape),
+            ),
+        ):
+            result = run_cli(*args, env=PLANTED)
+            assert result.exit_code == 0, result.stderr
+            outputs.append(result.stdout + result.stderr)
+    fleet = run_cli(
+        "workspace",
+        "fleet",
+        "--gitlab-url",
+        "https://gitlab.example.com",
+        "-o",
+        str(tmp_path / "fleet"),
+        env=PLANTED,
+    )
+    assert fleet.exit_code == 0
+    files = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(files) >= 10
+    outputs += [p.read_text() for p in files]
+    for secret in PLANTED.values():
+        assert all(secret not in text for text in outputs)
