@@ -348,3 +348,23 @@ def test_the_stack_entry_points_run_the_programs(
     )
     assert expected in types
     assert os.getcwd() == str(directory)
+
+
+def test_the_workspace_runner_fleet_runs_in_every_cluster_with_its_hardened_profile(
+    production: Plan,
+) -> None:
+    fleets = [
+        r
+        for r in _of(production, "kubernetes:helm.sh/v3:Release")
+        if r.inputs["chart"] == "gitlab-runner"
+    ]
+    assert len(fleets) == 2, "one per regional cluster"
+    values = fleets[0].inputs["values"]
+    assert values["gitlabUrl"] == "https://gitlab.example.com"
+    assert values["concurrent"] == 50
+    assert values["runners"]["secret"] == "workspaces-runner-token"
+    assert "privileged = false" in values["runners"]["config"]
+    tokens = [
+        s for s in _of(production, "kubernetes:core/v1:Secret") if s.name.endswith("-runner-token")
+    ]
+    assert [t.inputs["stringData"] for t in tokens] == [REDACTED, REDACTED]
