@@ -133,7 +133,9 @@ def test_validate_does_not_import_heavy_modules() -> None:
 
 
 def test_gitlab_ci_matches_gitlab_schema() -> None:
-    schema = json.loads((FIXTURES / "gitlab-ci.schema.json").read_text())
+    schema = json.loads(
+        (ROOT / "runway" / "data" / "schemas" / "gitlab-ci.schema.json").read_text()
+    )
     validator = jsonschema.Draft7Validator(schema)
     pipelines = [ROOT / ".gitlab-ci.yml", *sorted((ROOT / "ci").glob("*.yml"))]
     assert len(pipelines) > 1, "the reusable template under ci/ is checked too"
@@ -154,7 +156,9 @@ def test_gitlab_ci_matches_gitlab_schema() -> None:
 
 
 def test_gitlab_ci_schema_catches_a_broken_pipeline() -> None:
-    schema = json.loads((FIXTURES / "gitlab-ci.schema.json").read_text())
+    schema = json.loads(
+        (ROOT / "runway" / "data" / "schemas" / "gitlab-ci.schema.json").read_text()
+    )
     assert not jsonschema.Draft7Validator(schema).is_valid(
         {"job": {"script": "x", "when": "sometimes"}}
     )

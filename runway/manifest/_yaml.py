@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from runway.errors import Diagnostic
+from runway.errors import Diagnostic, ManifestError
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 200_000
@@ -201,3 +201,18 @@ def parse_documents(text: str, display: str) -> tuple[list[Document], list[Diagn
     except RecursionError:
         return documents, [Diagnostic(display, f"nesting deeper than {MAX_DEPTH} levels")]
     return documents, []
+
+
+def load_single_document(path: Path, *, what: str, limit: int = MAX_FILE_BYTES) -> Document:
+    """The one YAML document of a file (an environment, a devfile); ManifestError otherwise."""
+    display = str(path)
+    text, problem = read_text(path, display, limit=limit, what=what)
+    if problem is not None:
+        raise ManifestError([problem])
+    assert text is not None
+    documents, diagnostics = parse_documents(text, display)
+    if diagnostics:
+        raise ManifestError(diagnostics)
+    if len(documents) != 1:
+        raise ManifestError([Diagnostic(display, f"{what} hold exactly one YAML document")])
+    return documents[0]

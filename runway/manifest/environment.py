@@ -17,7 +17,7 @@ from pydantic import Field, model_validator
 from runway import versions
 from runway.errors import Diagnostic, ManifestError
 from runway.manifest import _types as t
-from runway.manifest._yaml import parse_documents, read_text
+from runway.manifest._yaml import load_single_document
 from runway.manifest.models import API_DEV, Strict
 
 GCP_REGION = r"^[a-z]+-[a-z]+[0-9]$"
@@ -244,16 +244,7 @@ def load_environment(path: Path) -> RunwayEnvironment:
     from runway.manifest.loader import pydantic_diagnostics
 
     display = str(path)
-    text, problem = read_text(path, display)
-    if problem is not None:
-        raise ManifestError([problem])
-    assert text is not None
-    documents, diagnostics = parse_documents(text, display)
-    if diagnostics:
-        raise ManifestError(diagnostics)
-    if len(documents) != 1:
-        raise ManifestError([Diagnostic(display, "an environment file holds exactly one document")])
-    document = documents[0]
+    document = load_single_document(path, what="environment files")
     data = document.data
     if not isinstance(data, dict) or data.get("kind") != "RunwayEnvironment":
         raise ManifestError(

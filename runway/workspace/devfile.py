@@ -17,7 +17,7 @@ from typing import Any
 import jsonschema
 
 from runway.errors import Diagnostic, ManifestError
-from runway.manifest._yaml import Document, parse_documents, read_text
+from runway.manifest._yaml import Document, load_single_document
 
 MAX_DEVFILE_BYTES = 3 * 1024 * 1024
 SCHEMA_VERSION = "2.2.0"
@@ -87,17 +87,7 @@ def _schema_validator() -> jsonschema.Draft7Validator:
 
 def load_devfile(path: Path) -> Workspace:
     """Read, validate and interpret a devfile; ManifestError carries every problem found."""
-    display = str(path)
-    text, problem = read_text(path, display, limit=MAX_DEVFILE_BYTES, what="devfiles")
-    if problem is not None:
-        raise ManifestError([problem])
-    assert text is not None
-    documents, diagnostics = parse_documents(text, display)
-    if diagnostics:
-        raise ManifestError(diagnostics)
-    if len(documents) != 1:
-        raise ManifestError([Diagnostic(display, "a devfile is exactly one YAML document")])
-    document = documents[0]
+    document = load_single_document(path, what="devfiles", limit=MAX_DEVFILE_BYTES)
     found = check(document)
     if found:
         raise ManifestError(found)
