@@ -111,6 +111,7 @@ def verify_chart(chart: Path) -> ChartReport:
         "default values": base,
         "representative values": merge(base, representative_values(defaults)),
     }
+    checked: dict[str, list[str]] = {}  # schema problems by object: shared objects are checked once
     for label, values in cases.items():
         result = helm.lint(chart, values, LINT_KUBE_VERSION)
         report.problems.extend(f"lint ({label}): {e}" for e in result.errors)
@@ -129,8 +130,9 @@ def verify_chart(chart: Path) -> ChartReport:
                     continue
                 report.objects += 1
                 where = f"{label}: {template}: {obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
-                report.problems.extend(
-                    f"{where}: {p}" for p in kube.validate_object(json.loads(json.dumps(obj)))
-                )
+                text = json.dumps(obj, sort_keys=True)
+                if text not in checked:
+                    checked[text] = kube.validate_object(json.loads(text))
+                report.problems.extend(f"{where}: {p}" for p in checked[text])
                 report.problems.extend(f"{label}: {p}" for p in hardening.check(obj))
     return report
