@@ -16,6 +16,7 @@ import email.policy
 import hashlib
 import http.server
 import io
+import json
 import shutil
 import socket
 import subprocess
@@ -44,7 +45,13 @@ def free_port() -> int:
 class Registry:
     """One `docker-registry serve` process on a loopback port."""
 
-    def __init__(self, root: Path, *, users: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        *,
+        users: dict[str, str] | None = None,
+        token_auth: TokenIssuer | None = None,
+    ) -> None:
         self.root = root
         self.port = free_port()
         self.host = f"127.0.0.1:{self.port}"
@@ -58,6 +65,15 @@ class Registry:
             ]
             (root / "htpasswd").write_text("\n".join(lines) + "\n")
             auth = f"auth:\n  htpasswd:\n    realm: runway-tests\n    path: {root / 'htpasswd'}\n"
+        if token_auth is not None:
+            (root / "token-ca.pem").write_bytes(token_auth.certificate_pem)
+            auth = (
+                "auth:\n  token:\n"
+                f"    realm: {token_auth.realm}\n"
+                f"    service: {token_auth.service}\n"
+                f"    issuer: {token_auth.issuer}\n"
+                f"    rootcertbundle: {root / 'token-ca.pem'}\n"
+            )
         (root / "config.yml").write_text(
             "version: 0.1\n"
             "log:\n  level: error\n  accesslog:\n    disabled: true\n"
@@ -310,3 +326,117 @@ def _multipart_field(content_type: str, body: bytes, name: str) -> bytes | None:
             payload = part.get_payload(decode=True)
             return payload if isinstance(payload, bytes) else None
     return None
+
+
+class TokenIssuer:
+    """The token server of the distribution token spec, as registry.gitlab.com's GitLab is.
+
+    Checks basic credentials at `GET /token?service=…&scope=repository:NAME:ACTIONS` and answers
+    with an RS256 JWT (certificate in `x5c`) granting what was asked for; the real registry
+    verifies it against this issuer's certificate.
+    """
+
+    service = "runway-test-registry"
+    issuer = "runway-test-issuer"
+
+    def __init__(self, users: dict[str, str]) -> None:
+        import datetime
+
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+        from cryptography.x509.oid import NameOID
+
+        self.users = users
+        self.requests: list[str] = []
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "runway token issuer")])
+        now = datetime.datetime.now(datetime.UTC)
+        certificate = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(self._key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(hours=1))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+            .sign(self._key, hashes.SHA256())
+        )
+        self.certificate_pem = certificate.public_bytes(serialization.Encoding.PEM)
+        self._certificate_der = certificate.public_bytes(serialization.Encoding.DER)
+        issuer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args: Any) -> None:
+                pass
+
+            def do_GET(self) -> None:
+                from urllib.parse import parse_qs, urlparse
+
+                query = parse_qs(urlparse(self.path).query)
+                issuer.requests.append(self.path)
+                header = self.headers.get("Authorization", "")
+                user = ""
+                if header.startswith("Basic "):
+                    name, _, password = base64.b64decode(header[6:]).decode().partition(":")
+                    if issuer.users.get(name) != password:
+                        self.send_response(401)
+                        self.send_header("Content-Length", "0")
+                        self.end_headers()
+                        return
+                    user = name
+                if not user:
+                    self.send_response(401)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                body = json.dumps({"token": issuer.token(user, query.get("scope", []))}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+        self._server = _serve(Handler)
+        self.realm = f"http://127.0.0.1:{self._server.server_address[1]}/token"
+
+    def token(self, user: str, scopes: list[str]) -> str:
+        from cryptography.hazmat.primitives import hashes
+        from cryptography.hazmat.primitives.asymmetric import padding
+
+        access = []
+        for scope in scopes:
+            for item in scope.split(" "):
+                kind, _, rest = item.partition(":")
+                name, _, actions = rest.rpartition(":")
+                access.append({"type": kind, "name": name, "actions": actions.split(",")})
+        now = int(time.time())
+        header = {
+            "typ": "JWT",
+            "alg": "RS256",
+            "x5c": [base64.b64encode(self._certificate_der).decode()],
+        }
+        claims = {
+            "iss": self.issuer,
+            "sub": user,
+            "aud": self.service,
+            "exp": now + 300,
+            "nbf": now - 10,
+            "iat": now,
+            "jti": f"{now}-{len(self.requests)}",
+            "access": access,
+        }
+        signing_input = f"{_b64(header)}.{_b64(claims)}".encode()
+        signature = self._key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        return (
+            signing_input.decode() + "." + base64.urlsafe_b64encode(signature).rstrip(b"=").decode()
+        )
+
+    def close(self) -> None:
+        self._server.shutdown()
+
+
+def _b64(data: dict[str, Any]) -> str:
+    raw = json.dumps(data, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()

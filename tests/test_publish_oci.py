@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import helm_python
@@ -12,7 +12,7 @@ import pytest
 
 from runway.publish.archive import read_archive
 from tests.conftest import QUICK_RETRY, REGISTRY_USERS, Result, run_cli
-from tests.servers import Registry
+from tests.servers import Registry, TokenIssuer
 
 Archives = Callable[..., Path]
 
@@ -343,3 +343,53 @@ def test_credentials_come_from_the_environment(
         f"http://{auth_registry.host}/v2/{repo}/stable/kas/tags/list", auth=(user, password)
     ).json()
     assert tags["tags"] == ["1.0.0"]
+
+
+@pytest.fixture(scope="module")
+def token_registry(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Registry, TokenIssuer]]:
+    """A real registry with token auth (as registry.gitlab.com has), and its token issuer."""
+    issuer = TokenIssuer(REGISTRY_USERS)
+    server = Registry(tmp_path_factory.mktemp("token-registry"), token_auth=issuer).start()
+    yield server, issuer
+    server.stop()
+    issuer.close()
+
+
+def test_bearer_token_auth_publishes_promotes_and_resolves(
+    token_registry: tuple[Registry, TokenIssuer], repo: str, archives: Archives
+) -> None:
+    server, issuer = token_registry
+    ((user, password),) = REGISTRY_USERS.items()
+    url = server.url(repo)
+    kas = archives("kas", "1.0.0", ">=17.0")
+
+    anonymous = publish(url, kas)
+    assert anonymous.exit_code == 1
+    assert "refused the credentials (HTTP 401)" in anonymous.stderr
+    wrong = publish(url, kas, RUNWAY_REGISTRY_USER=user, RUNWAY_REGISTRY_PASSWORD="nope")
+    assert wrong.exit_code == 1
+
+    creds = {"RUNWAY_REGISTRY_USER": user, "RUNWAY_REGISTRY_PASSWORD": password}
+    assert publish(url, kas, **creds).exit_code == 0
+    promoted = run_cli(
+        "promote", "kas", "1.0.0", "--to", "stable", "--registry", url, "--plain-http", env=creds
+    )
+    assert promoted.exit_code == 0, promoted.stderr
+    resolved = run_cli(
+        "resolve",
+        "kas",
+        "--gitlab-version",
+        "17.9",
+        "--stage",
+        "stable",
+        "--registry",
+        url,
+        "--plain-http",
+        env=creds,
+    )
+    assert resolved.exit_code == 0, resolved.stderr
+    assert resolved.stdout.split()[:2] == ["kas", "1.0.0"]
+    scopes = [r for r in issuer.requests if "scope=" in r]
+    assert any(f"repository%3A{repo.replace('/', '%2F')}%2Fstable%2Fkas" in r for r in scopes)
