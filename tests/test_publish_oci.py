@@ -372,7 +372,10 @@ def test_bearer_token_auth_publishes_promotes_and_resolves(
     assert wrong.exit_code == 1
 
     creds = {"RUNWAY_REGISTRY_USER": user, "RUNWAY_REGISTRY_PASSWORD": password}
-    assert publish(url, kas, **creds).exit_code == 0
+    assert (
+        publish(url, kas, RUNWAY_REGISTRY_USER=user, RUNWAY_REGISTRY_PASSWORD=password).exit_code
+        == 0
+    )
     promoted = run_cli(
         "promote", "kas", "1.0.0", "--to", "stable", "--registry", url, "--plain-http", env=creds
     )
