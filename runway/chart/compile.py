@@ -25,7 +25,17 @@ from runway.chart.profiles import self_managed
 from runway.chart.resolve import ChartSpec
 
 KUBE_VERSION = ">=1.29.0-0"
-TEMPLATES = Path(__file__).resolve().parents[2] / "chart-templates"
+
+
+def _templates_root() -> Path:
+    """The base chart: inside the installed package, or chart-templates/ of a source checkout."""
+    installed = Path(__file__).resolve().parents[1] / "chart_templates"
+    return (
+        installed if installed.is_dir() else Path(__file__).resolve().parents[2] / "chart-templates"
+    )
+
+
+TEMPLATES = _templates_root()
 
 
 @functools.cache
