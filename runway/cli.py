@@ -593,11 +593,8 @@ def _managed_self_hosted(
     offline: bool,
     plain_http: bool,
 ) -> dict[str, bytes]:
-    from runway import versions
-    from runway.errors import PublishError, UsageError
-    from runway.offerings import flux
+    from runway.errors import UsageError
     from runway.offerings import turnup as emit
-    from runway.publish.resolve import newest_compatible, newest_in_range
 
     if not url or not url.startswith("oci://"):
         raise UsageError(
@@ -607,44 +604,18 @@ def _managed_self_hosted(
         raise UsageError(
             "--offering managed-self-hosted needs --gitlab-url (the instance the service registers with)"
         )
-    if not (version_range or gitlab_version):
-        raise UsageError(
-            "give --version RANGE (Flux follows it) or --gitlab-version V (pins the newest "
-            "compatible chart in the stage)"
-        )
-    try:
-        wanted_range = versions.parse_range(version_range) if version_range else None
-        wanted_gitlab = versions.parse_version(gitlab_version) if gitlab_version else None
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    resolved = None
+    request = emit.ChartRequest(url, stage, version_range, gitlab_version)
+    releases = None
     if not offline or gitlab_version:
         with _registry(url, plain_http) as registry:
             releases = registry.releases(spec.name, stage)
-        candidates = releases
-        if wanted_gitlab is not None:
-            found = newest_compatible(candidates, wanted_gitlab)
-            candidates = [found] if found else []
-        if wanted_range is not None:
-            found = newest_in_range(candidates, wanted_range)
-            candidates = [found] if found else []
-        if not candidates:
-            held = ", ".join(r.version for r in releases) or "nothing"
-            raise PublishError(
-                f"no published version of {spec.name} in {stage} at {url} matches"
-                + (f" --version {version_range!r}" if version_range else "")
-                + (f" and GitLab {gitlab_version}" if gitlab_version else "")
-                + f" ({stage} holds {held}); publish or promote one first"
-            )
-        resolved = candidates[0].version
-    options = flux.BundleOptions(
-        service=spec.name,
-        namespace=namespace or spec.name,
-        chart_url=f"{url.rstrip('/')}/{stage}/{spec.name}",
+    options, resolved = emit.bundle_options(
+        spec,
+        request,
+        releases,
         gitlab_url=gitlab_url,
-        registration_url=registration_url or emit.default_registration_url(gitlab_url, spec.name),
-        semver=version_range,
-        tag=None if version_range else resolved,
+        registration_url=registration_url,
+        namespace=namespace,
         pull_secret=pull_secret,
         cosign_secret=cosign_secret,
         insecure=plain_http,

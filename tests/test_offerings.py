@@ -4,6 +4,7 @@ against Kubernetes schemas and CRDs, and passes the hardening rules."""
 from __future__ import annotations
 
 import gzip
+import textwrap
 import json
 from collections.abc import Callable
 from pathlib import Path
@@ -225,29 +226,30 @@ def test_gitlab_managed_cloudflare_services_get_the_allow_list_at_the_edge(tmp_p
         assert region["values"]["region"] == region["region"]
 
 
-def test_an_offering_the_service_does_not_support_is_refused(tmp_path: Path) -> None:
+def _service(tmp_path: Path, offerings: str) -> None:
+    """A v1+dev service `svc` under tmp_path whose spec.offerings is `offerings` (YAML)."""
+    body = "\n".join("      " + line for line in textwrap.dedent(offerings).strip().splitlines())
     write_tree(
         tmp_path,
         {
-            "svc/runway.yml": """
-                apiVersion: runway/v1+dev
-                kind: RunwayService
-                metadata:
-                  name: svc
-                  owner_email_handle: team
-                  department: eng
-                  department_group: eng-x
-                  product_category: x
-                spec:
-                  image: registry.example.com/svc:1.0.0
-                  regions: [us-east1]
-                  offerings:
-                    supported: [self-managed]
-                    overrides:
-                      self-managed:
-                        replicaCount: 3
-            """
+            "svc/runway.yml": "apiVersion: runway/v1+dev\nkind: RunwayService\n"
+            "metadata: {name: svc, owner_email_handle: team, department: eng,"
+            " department_group: eng-x, product_category: x}\n"
+            "spec:\n  image: registry.example.com/svc:1.0.0\n  regions: [us-east1]\n"
+            "  offerings:\n" + body + "\n"
         },
+    )
+
+
+def test_an_offering_the_service_does_not_support_is_refused(tmp_path: Path) -> None:
+    _service(
+        tmp_path,
+        """
+        supported: [self-managed]
+        overrides:
+          self-managed:
+            replicaCount: 3
+    """,
     )
     refused = _turnup(str(tmp_path / "svc"), "--offering", "gitlab-managed", "--env", "gprd")
     assert refused.exit_code == 2
@@ -265,27 +267,13 @@ def test_an_offering_the_service_does_not_support_is_refused(tmp_path: Path) -> 
 
 
 def test_a_mistyped_offering_override_names_the_manifest_field(tmp_path: Path) -> None:
-    write_tree(
+    _service(
         tmp_path,
-        {
-            "svc/runway.yml": """
-                apiVersion: runway/v1+dev
-                kind: RunwayService
-                metadata:
-                  name: svc
-                  owner_email_handle: team
-                  department: eng
-                  department_group: eng-x
-                  product_category: x
-                spec:
-                  image: registry.example.com/svc:1.0.0
-                  regions: [us-east1]
-                  offerings:
-                    overrides:
-                      gitlab-managed:
-                        replicaCount: many
-            """
-        },
+        """
+        overrides:
+          gitlab-managed:
+            replicaCount: many
+    """,
     )
     result = _turnup(
         str(tmp_path / "svc"),

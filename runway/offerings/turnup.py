@@ -6,10 +6,14 @@ import dataclasses
 import json
 from typing import Any
 
+from runway import versions
 from runway.chart.compile import yaml_text
 from runway.chart.resolve import ChartSpec
+from runway.errors import PublishError, UsageError
 from runway.offerings import Offering, flux
 from runway.offerings.overrides import offering_values
+from runway.publish.registry import Release
+from runway.publish.resolve import newest_compatible, newest_in_range
 
 
 def _documents(objects: list[dict[str, Any]]) -> bytes:
@@ -79,3 +83,75 @@ def gitlab_managed(description: dict[str, Any]) -> dict[str, bytes]:
 
 def default_registration_url(gitlab_url: str, service: str) -> str:
     return f"{gitlab_url.rstrip('/')}/api/v4/satellite_services/{service}/registration"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ChartRequest:
+    """Which chart a managed-self-hosted bundle follows: a stage of a registry, then a semver
+    range Flux follows, or the newest chart compatible with a GitLab release (pinned)."""
+
+    registry: str
+    stage: str
+    version_range: str | None = None
+    gitlab_version: str | None = None
+
+
+def bundle_options(
+    spec: ChartSpec,
+    request: ChartRequest,
+    releases: list[Release] | None,
+    *,
+    gitlab_url: str,
+    registration_url: str | None = None,
+    namespace: str | None = None,
+    pull_secret: str | None = None,
+    cosign_secret: str | None = None,
+    insecure: bool = False,
+) -> tuple[flux.BundleOptions, str | None]:
+    """The bundle's options and what the request resolves to among `releases` (the stage's
+    published versions; None when not asked, with --offline)."""
+    if not (request.version_range or request.gitlab_version):
+        raise UsageError(
+            "give --version RANGE (Flux follows it) or --gitlab-version V (pins the newest "
+            "compatible chart in the stage)"
+        )
+    try:
+        wanted_range = (
+            versions.parse_range(request.version_range) if request.version_range else None
+        )
+        wanted_gitlab = (
+            versions.parse_version(request.gitlab_version) if request.gitlab_version else None
+        )
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    resolved = None
+    if releases is not None:
+        candidates = releases
+        if wanted_gitlab is not None:
+            found = newest_compatible(candidates, wanted_gitlab)
+            candidates = [found] if found else []
+        if wanted_range is not None:
+            found = newest_in_range(candidates, wanted_range)
+            candidates = [found] if found else []
+        if not candidates:
+            held = ", ".join(r.version for r in releases) or "nothing"
+            raise PublishError(
+                f"no published version of {spec.name} in {request.stage} at {request.registry} matches"
+                + (f" --version {request.version_range!r}" if request.version_range else "")
+                + (f" and GitLab {request.gitlab_version}" if request.gitlab_version else "")
+                + f" ({request.stage} holds {held}); publish or promote one first"
+            )
+        resolved = candidates[0].version
+    options = flux.BundleOptions(
+        service=spec.name,
+        namespace=namespace or spec.name,
+        chart_url=f"{request.registry.rstrip('/')}/{request.stage}/{spec.name}",
+        gitlab_url=gitlab_url,
+        registration_url=registration_url or default_registration_url(gitlab_url, spec.name),
+        semver=request.version_range,
+        tag=None if request.version_range else resolved,
+        pull_secret=pull_secret,
+        cosign_secret=cosign_secret,
+        insecure=insecure,
+    )
+    return options, resolved

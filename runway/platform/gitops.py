@@ -6,6 +6,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from runway.manifest.environment import RunwayEnvironment
+from runway.platform.charts import repository_release
 
 FLUX_CHART = ("flux2", "https://fluxcd-community.github.io/helm-charts", "2.16.4")
 AGENT_CHART = ("gitlab-agent", "https://charts.gitlab.io", "2.21.0")
@@ -33,17 +34,12 @@ class GitOpsComponent(pulumi.ComponentResource):
         flux_namespace = k8s.core.v1.Namespace(
             f"{name}-flux-system", metadata={"name": "flux-system"}, opts=child
         )
-        chart, repository, version = FLUX_CHART
-        self.flux = k8s.helm.v3.Release(
+        self.flux = repository_release(
             f"{name}-flux",
-            name="flux",
-            chart=chart,
-            version=version,
-            repository_opts={"repo": repository},
+            FLUX_CHART,
+            release="flux",
             namespace=flux_namespace.metadata.name,
             values={"policies": {"create": True}, "prometheus": {"podMonitor": {"create": False}}},
-            atomic=True,
-            cleanup_on_fail=True,
             opts=child,
         )
         agent_namespace = k8s.core.v1.Namespace(
@@ -60,19 +56,15 @@ class GitOpsComponent(pulumi.ComponentResource):
             string_data={"token": agent_token},
             opts=child,
         )
-        chart, repository, version = AGENT_CHART
-        self.agent = k8s.helm.v3.Release(
+        self.agent = repository_release(
             f"{name}-agent",
-            name=env.spec.gitlab.agent,
-            chart=chart,
-            version=version,
-            repository_opts={"repo": repository},
+            AGENT_CHART,
+            release=env.spec.gitlab.agent,
             namespace=agent_namespace.metadata.name,
             values={
                 "config": {"kasAddress": kas_address(env), "secretName": AGENT_TOKEN_SECRET},
                 "replicas": 2,
             },
-            atomic=True,
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[token]),
         )
         self.register_outputs({"flux": self.flux.status, "agent": self.agent.status})

@@ -7,6 +7,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from runway.manifest.environment import RunwayEnvironment
+from runway.platform.charts import repository_release
 from runway.workspace import runner
 
 
@@ -49,16 +50,12 @@ class RunnerFleetComponent(pulumi.ComponentResource):
             string_data={"runner-token": token, "runner-registration-token": ""},
             opts=child,
         )
-        chart, repository, version = runner.RUNNER_CHART
-        self.release = k8s.helm.v3.Release(
+        self.release = repository_release(
             f"{name}-runner",
-            name="workspaces-runner",
-            chart=chart,
-            version=version,
-            repository_opts={"repo": repository},
+            runner.RUNNER_CHART,
+            release="workspaces-runner",
             namespace=namespace.metadata.name,
             values=runner.values(fleet),
-            atomic=True,
             opts=pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[secret]),
         )
         self.register_outputs({"status": self.release.status})
