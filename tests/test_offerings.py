@@ -4,8 +4,8 @@ against Kubernetes schemas and CRDs, and passes the hardening rules."""
 from __future__ import annotations
 
 import gzip
-import textwrap
 import json
+import textwrap
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
