@@ -1,0 +1,60 @@
+"""What every command shares: error handling, and the registry options."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import sys
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from runway.errors import RunwayError
+
+if TYPE_CHECKING:
+    from runway.publish.registry import Registry
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+DEFAULT_MANIFESTS = "manifests"
+
+
+def handle_errors(func: F) -> F:
+    """Map every RunwayError to one message on stderr and its exit code; never a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RunwayError as err:
+            click.echo(f"runway: {err}", err=True)
+            sys.exit(err.exit_code)
+        except KeyboardInterrupt:
+            click.echo("runway: interrupted", err=True)
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]
+
+
+STAGES_OPTION = click.option(
+    "--stages",
+    help="Ordered stages, comma-separated (default: RUNWAY_STAGES, else canary,stable)",
+)
+PLAIN_HTTP_OPTION = click.option(
+    "--plain-http",
+    is_flag=True,
+    envvar="RUNWAY_PLAIN_HTTP",
+    help="Talk to an OCI registry over HTTP instead of HTTPS (env: RUNWAY_PLAIN_HTTP=1)",
+)
+
+
+@contextlib.contextmanager
+def registry_session(url: str, plain_http: bool) -> Iterator[Registry]:
+    from runway.publish.registry import open_registry
+
+    registry = open_registry(url, plain_http=plain_http)
+    try:
+        yield registry
+    finally:
+        registry.close()

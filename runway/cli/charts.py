@@ -1,0 +1,173 @@
+"""Manifests and charts: validate, schema, build, verify."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from runway.cli import main
+from runway.cli._common import (
+    DEFAULT_MANIFESTS,
+    handle_errors,
+)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@handle_errors
+def validate(paths: tuple[Path, ...], fmt: str) -> None:
+    """Validate manifests (files, service directories or trees; default: manifests/)."""
+    from runway.manifest import loader
+
+    result = loader.load_paths(paths or (Path(DEFAULT_MANIFESTS),))
+    if fmt == "json":
+        payload = {
+            "valid": result.ok,
+            "files": result.files,
+            "services": [s.summary() for s in result.services],
+            "diagnostics": [d.as_dict() for d in result.diagnostics],
+        }
+        click.echo(json.dumps(payload, indent=2))
+    else:
+        for diagnostic in result.diagnostics:
+            click.echo(diagnostic.render(), err=True)
+        if result.ok:
+            names = ", ".join(s.name for s in result.services)
+            click.echo(
+                f"{len(result.services)} service(s) valid in {len(result.files)} file(s): {names}"
+            )
+        else:
+            errors = sum(1 for d in result.diagnostics if d.severity == "error")
+            click.echo(f"{errors} error(s) in {len(result.files)} file(s)", err=True)
+    sys.exit(0 if result.ok else 1)
+
+
+@main.command()
+@click.option(
+    "--kind",
+    type=click.Choice(
+        [
+            "RunwayService",
+            "RunwayKubernetesService",
+            "RunwayKubernetesDeployment",
+            "RunwayEnvironment",
+        ]
+    ),
+)
+@click.option(
+    "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE"
+)
+@handle_errors
+def schema(kind: str | None, output: Path | None) -> None:
+    """Print the JSON Schema of a manifest kind (all kinds by default)."""
+    from runway.manifest.schema import kind_schema
+    from runway.writer import write_text_atomic
+
+    text = json.dumps(kind_schema(kind), indent=2, sort_keys=True) + "\n"
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        write_text_atomic(output, text)
+        click.echo(f"wrote {output}", err=True)
+
+
+@main.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("dist/charts"),
+    show_default=True,
+)
+@click.option("--env", "environment", help="Environment: uses runway-ENV.yml and env-ENV.yml")
+@click.option("--image", help="Image reference the chart runs (as Runway's CI passes it)")
+@click.option(
+    "--version", "version", default="0.1.0", show_default=True, help="Chart version (semver)"
+)
+@click.option("--app-version", help="appVersion (default: the image tag, else the chart version)")
+@click.option(
+    "--gitlab-versions",
+    help="GitLab releases the chart is compatible with (overrides the manifest)",
+)
+@click.option(
+    "--verify/--no-verify",
+    default=True,
+    show_default=True,
+    help="Lint, render and check every chart",
+)
+@handle_errors
+def build(
+    paths: tuple[Path, ...],
+    output: Path,
+    environment: str | None,
+    image: str | None,
+    version: str,
+    app_version: str | None,
+    gitlab_versions: str | None,
+    verify: bool,
+) -> None:
+    """Compile manifests into Helm charts under OUTPUT/<name>/ (default: every service in manifests/)."""
+    from runway import versions
+    from runway.chart import build as chart_build
+    from runway.chart.resolve import BuildOptions
+    from runway.errors import UsageError
+    from runway.manifest import loader
+
+    try:
+        versions.parse_version(version)
+        if gitlab_versions:
+            versions.parse_range(gitlab_versions)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    result = loader.load_paths(paths or (Path(DEFAULT_MANIFESTS),))
+    for diagnostic in result.diagnostics:
+        click.echo(diagnostic.render(), err=True)
+    if not result.ok:
+        click.echo("runway: manifests are invalid; nothing was built", err=True)
+        sys.exit(1)
+    options = BuildOptions(environment, image, version, app_version, gitlab_versions)
+    built = chart_build.build_services(result.services, options, output)
+    for chart in built:
+        for warning in chart.warnings:
+            click.echo(warning.render(), err=True)
+        click.echo(f"{'built' if chart.changed else 'unchanged'} {chart.path}")
+    if verify:
+        _verify_and_report([chart.path for chart in built])
+
+
+@main.command(name="verify")
+@click.argument("charts", nargs=-1, type=click.Path(path_type=Path, exists=True, file_okay=False))
+@handle_errors
+def verify_command(charts: tuple[Path, ...]) -> None:
+    """Lint, render and check charts (default: every chart under dist/charts/)."""
+    targets = list(charts) or sorted(p.parent for p in Path("dist/charts").glob("*/Chart.yaml"))
+    if not targets:
+        from runway.errors import UsageError
+
+        raise UsageError("no charts to verify: pass CHART_DIR… or run runway build first")
+    _verify_and_report(targets)
+
+
+def _verify_and_report(charts: list[Path]) -> None:
+    from runway.verify import verify_chart
+
+    failed = 0
+    for chart in charts:
+        report = verify_chart(chart)
+        status = "ok" if report.ok else "FAILED"
+        click.echo(
+            f"verify {chart}: {status} ({report.renders} renders, {report.objects} objects checked)"
+        )
+        for problem in report.problems:
+            click.echo(f"  {problem}", err=True)
+        failed += not report.ok
+    if failed:
+        click.echo(f"runway: {failed} chart(s) failed verification", err=True)
+        sys.exit(1)
