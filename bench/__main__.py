@@ -105,10 +105,24 @@ def run(n: int) -> None:
         )
 
 
+def plan_environments() -> None:
+    """The offline Pulumi plan of each shipped environment (mock mode, both stacks)."""
+    from runway.platform.plan import plan
+
+    for path in sorted(Path("environments").glob("*.yml")):
+        started = time.perf_counter()
+        planned = plan(path)
+        elapsed = (time.perf_counter() - started) * 1000
+        print(
+            f"  stack plan {path.name:<18} {elapsed:9.1f} ms ({len(planned.resources)} resources)"
+        )
+
+
 def main() -> None:
     sizes = [int(a) for a in sys.argv[1:]] or [10, 100, 1000]
     for n in sizes:
         run(n)
+    plan_environments()
 
 
 if __name__ == "__main__":
