@@ -343,6 +343,13 @@ def test_a_kas_bundle_at_a_version_range_resolves_against_the_published_registry
     assert pinned.exit_code == 0, pinned.stderr
     assert _load(tmp_path / "pinned" / "ocirepository.yaml")[0]["spec"]["ref"] == {"tag": "2.0.0"}
 
+    following = _turnup("kas", *common, "--stage", "canary", "-o", str(tmp_path / "follow"))
+    assert following.exit_code == 0, following.stderr
+    assert "kas in canary resolves to 2.0.0 now" in following.stderr
+    assert _load(tmp_path / "follow" / "ocirepository.yaml")[0]["spec"]["ref"] == {
+        "semver": ">=0.0.0"
+    }
+
     nothing = _turnup("kas", *common, "--version", ">=3.0.0", "-o", str(tmp_path / "none"))
     assert nothing.exit_code == 1
     assert "no published version of kas in stable" in nothing.stderr

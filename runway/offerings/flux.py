@@ -15,6 +15,8 @@ from typing import Any
 
 from runway.manifest.kubernetes import merge
 
+FOLLOW_NEWEST = ">=0.0.0"
+"""The semver range of "the newest version in this stage's repository"."""
 HELM_CHART_LAYER = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
 REGISTRATION_TOKEN_VARIABLE = "RUNWAY_REGISTRATION_TOKEN"
 ACCESS_TOKEN_VARIABLE = "RUNWAY_GITLAB_ACCESS_TOKEN"
@@ -167,7 +169,7 @@ def oci_repository(
     labels: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """A Flux OCIRepository for a Helm chart in an OCI registry (a tag, else a semver range)."""
-    ref = {"tag": tag} if tag else {"semver": semver or ">=0.0.0"}
+    ref = {"tag": tag} if tag else {"semver": semver or FOLLOW_NEWEST}
     spec: dict[str, Any] = {
         "interval": interval,
         "url": chart_url,

@@ -88,7 +88,8 @@ def default_registration_url(gitlab_url: str, service: str) -> str:
 @dataclasses.dataclass(frozen=True, slots=True)
 class ChartRequest:
     """Which chart a managed-self-hosted bundle follows: a stage of a registry, then a semver
-    range Flux follows, or the newest chart compatible with a GitLab release (pinned)."""
+    range Flux follows, or the newest chart compatible with a GitLab release (pinned); with
+    neither, Flux follows the newest version in the stage."""
 
     registry: str
     stage: str
@@ -111,10 +112,7 @@ def bundle_options(
     """The bundle's options and what the request resolves to among `releases` (the stage's
     published versions; None when not asked, with --offline)."""
     if not (request.version_range or request.gitlab_version):
-        raise UsageError(
-            "give --version RANGE (Flux follows it) or --gitlab-version V (pins the newest "
-            "compatible chart in the stage)"
-        )
+        request = dataclasses.replace(request, version_range=flux.FOLLOW_NEWEST)
     try:
         wanted_range = (
             versions.parse_range(request.version_range) if request.version_range else None
