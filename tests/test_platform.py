@@ -368,3 +368,10 @@ def test_the_workspace_runner_fleet_runs_in_every_cluster_with_its_hardened_prof
         s for s in _of(production, "kubernetes:core/v1:Secret") if s.name.endswith("-runner-token")
     ]
     assert [t.inputs["stringData"] for t in tokens] == [REDACTED, REDACTED]
+
+
+def test_runway_validate_points_an_environment_file_at_stack_plan() -> None:
+    result = run_cli("validate", str(STAGING))
+    assert result.exit_code == 1
+    assert "a RunwayEnvironment describes a GKE environment, not a service" in result.stderr
+    assert f"hint: check it with: runway stack plan {STAGING}" in result.stderr

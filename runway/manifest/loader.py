@@ -298,6 +298,17 @@ def validate_document(document: Document, diagnostics: list[Diagnostic]) -> Any:
             )
         )
         return None
+    if kind == "RunwayEnvironment":
+        diagnostics.append(
+            Diagnostic(
+                document.file,
+                "a RunwayEnvironment describes a GKE environment, not a service",
+                *document.position(("kind",)),
+                field="kind",
+                hint=f"check it with: runway stack plan {document.file}",
+            )
+        )
+        return None
     if kind not in _KINDS:
         where = ("kind",) if "kind" in data else ()
         diagnostics.append(
