@@ -374,4 +374,5 @@ def test_runway_validate_points_an_environment_file_at_stack_plan() -> None:
     result = run_cli("validate", str(STAGING))
     assert result.exit_code == 1
     assert "a RunwayEnvironment describes a GKE environment, not a service" in result.stderr
-    assert f"hint: check it with: runway stack plan {STAGING}" in result.stderr
+    assert "hint: check it with: runway stack plan " in result.stderr
+    assert "staging.yml:4:7: kind:" in result.stderr
