@@ -78,9 +78,8 @@ def open_registry(
             f"{url}: not a registry URL runway knows; use oci://HOST/PATH, "
             "https://GITLAB/api/v4/projects/ID/packages/helm, or a directory"
         )
-    from runway.publish.static import StaticRepository
-
-    path = Path(url.removeprefix("file://"))
     if "://" in url and not url.startswith("file://"):
         raise UsageError(f"{url}: unknown scheme; use oci://, https:// (GitLab) or file://")
-    return StaticRepository(path)
+    from runway.publish.static import StaticRepository
+
+    return StaticRepository(Path(url.removeprefix("file://")))
