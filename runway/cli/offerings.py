@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -106,6 +105,7 @@ def turnup(
     from runway.offerings import turnup as emit
     from runway.offerings.overrides import check_supported
     from runway.offerings.source import find_service
+    from runway.publish.registry import stage_chart_url
     from runway.publish.stages import Stages
     from runway.writer import write_tree_atomic
 
@@ -117,82 +117,49 @@ def turnup(
     order = Stages.parse(stages, os.environ)
     follow = stage or order.names[-1]
     order.index(follow)
-    chart_url = f"{url.rstrip('/')}/{follow}/{spec.name}" if url else None
+    chart_url = stage_chart_url(url or "oci://REGISTRY/charts", follow, spec.name)
     target = output or Path("dist/turnup") / spec.name / chosen.value
     if chosen is Offering.SELF_MANAGED:
-        files = emit.self_managed(spec, chart_url or f"oci://REGISTRY/charts/{follow}/{spec.name}")
+        files = emit.self_managed(spec, chart_url)
     elif chosen is Offering.GITLAB_MANAGED:
         assert environment is not None
         description = gke.release_description(
             spec,
             environment=environment,
             project=project,
-            chart_url=chart_url,
+            chart_url=chart_url if url else None,
             edge=edge,  # type: ignore[arg-type]
         )
         files = emit.gitlab_managed(description)
     else:
-        files = _managed_self_hosted(
+        if not url or not url.startswith("oci://"):
+            raise UsageError(
+                "--offering managed-self-hosted needs --registry oci://HOST/PATH "
+                "(Flux pulls the chart from it)"
+            )
+        if not gitlab_url:
+            raise UsageError(
+                "--offering managed-self-hosted needs --gitlab-url "
+                "(the instance the service registers with)"
+            )
+        releases = None
+        if not offline or gitlab_version:
+            with registry_session(url, plain_http) as registry:
+                releases = registry.releases(spec.name, follow)
+        options, resolved = emit.bundle_options(
             spec,
-            url=url,
-            stage=follow,
-            version_range=version_range,
-            gitlab_version=gitlab_version,
+            emit.ChartRequest(url, follow, version_range, gitlab_version),
+            releases,
             gitlab_url=gitlab_url,
             registration_url=registration_url,
             namespace=namespace,
             pull_secret=pull_secret,
             cosign_secret=cosign_secret,
-            offline=offline,
-            plain_http=plain_http,
+            insecure=plain_http,
         )
+        if resolved:
+            click.echo(f"{spec.name} in {follow} resolves to {resolved} now", err=True)
+        files = emit.managed_self_hosted(spec, options, resolved)
     write_tree_atomic(target, files)
     for name in sorted(files):
         click.echo(str(target / name))
-
-
-def _managed_self_hosted(
-    spec: Any,
-    *,
-    url: str | None,
-    stage: str,
-    version_range: str | None,
-    gitlab_version: str | None,
-    gitlab_url: str | None,
-    registration_url: str | None,
-    namespace: str | None,
-    pull_secret: str | None,
-    cosign_secret: str | None,
-    offline: bool,
-    plain_http: bool,
-) -> dict[str, bytes]:
-    from runway.errors import UsageError
-    from runway.offerings import turnup as emit
-
-    if not url or not url.startswith("oci://"):
-        raise UsageError(
-            "--offering managed-self-hosted needs --registry oci://HOST/PATH (Flux pulls the chart from it)"
-        )
-    if not gitlab_url:
-        raise UsageError(
-            "--offering managed-self-hosted needs --gitlab-url (the instance the service registers with)"
-        )
-    request = emit.ChartRequest(url, stage, version_range, gitlab_version)
-    releases = None
-    if not offline or gitlab_version:
-        with registry_session(url, plain_http) as registry:
-            releases = registry.releases(spec.name, stage)
-    options, resolved = emit.bundle_options(
-        spec,
-        request,
-        releases,
-        gitlab_url=gitlab_url,
-        registration_url=registration_url,
-        namespace=namespace,
-        pull_secret=pull_secret,
-        cosign_secret=cosign_secret,
-        insecure=plain_http,
-    )
-    if resolved:
-        click.echo(f"{spec.name} in {stage} resolves to {resolved} now", err=True)
-    return emit.managed_self_hosted(spec, options, resolved)

@@ -12,7 +12,7 @@ from runway.chart.resolve import ChartSpec
 from runway.errors import PublishError, UsageError
 from runway.offerings import Offering, flux
 from runway.offerings.overrides import offering_values
-from runway.publish.registry import Release
+from runway.publish.registry import Release, stage_chart_url
 from runway.publish.resolve import newest_compatible, newest_in_range
 
 
@@ -143,7 +143,7 @@ def bundle_options(
     options = flux.BundleOptions(
         service=spec.name,
         namespace=namespace or spec.name,
-        chart_url=f"{request.registry.rstrip('/')}/{request.stage}/{spec.name}",
+        chart_url=stage_chart_url(request.registry, request.stage, spec.name),
         gitlab_url=gitlab_url,
         registration_url=registration_url or default_registration_url(gitlab_url, spec.name),
         semver=request.version_range,

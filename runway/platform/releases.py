@@ -13,6 +13,7 @@ from runway.manifest.environment import RunwayEnvironment
 from runway.offerings import Offering, gke
 from runway.offerings.overrides import check_supported
 from runway.offerings.source import find_service
+from runway.publish.registry import stage_chart_url
 
 
 def environment_releases(env: RunwayEnvironment, env_file: Path) -> list[dict[str, Any]]:
@@ -33,7 +34,7 @@ def environment_releases(env: RunwayEnvironment, env_file: Path) -> list[dict[st
             spec,
             environment=env.metadata.name,
             project=env.spec.project.id,
-            chart_url=f"{env.spec.registry.rstrip('/')}/{stage}/{spec.name}",
+            chart_url=stage_chart_url(env.spec.registry, stage, spec.name),
         )
         release["deploy"] = {"with": ref.deploy_with.value, "version": ref.version, "stage": stage}
         releases.append(release)

@@ -84,14 +84,22 @@ class GitLabChannels:
             return idx.empty_index()
         return idx.parse_index(response.text, url)
 
-    def _entry_url(self, name: str, version: str, stage: str) -> str:
-        for entry in idx.versions_of(self._index(stage), name):
-            if str(entry["version"]) == version and entry.get("urls"):
-                return urljoin(f"{self.base}/{stage}/", str(entry["urls"][0]))
-        return f"{self.base}/{stage}/charts/{name}-{version}.tgz"
-
-    def _download(self, name: str, version: str, stage: str) -> ChartArchive:
-        url = self._entry_url(name, version, stage)
+    def _download(
+        self, name: str, version: str, stage: str, entry: dict[str, object] | None = None
+    ) -> ChartArchive:
+        """The archive of a version; `entry` (its index entry) saves a fetch of the index."""
+        if entry is None:
+            entry = next(
+                (
+                    e
+                    for e in idx.versions_of(self._index(stage), name)
+                    if str(e["version"]) == version
+                ),
+                {},
+            )
+        urls = entry.get("urls") or [f"charts/{name}-{version}.tgz"]
+        assert isinstance(urls, list)
+        url = urljoin(f"{self.base}/{stage}/", str(urls[0]))
         response = self._http.request("GET", url, ok=(200,))
         if response.status_code == 404:
             raise PublishError(f"GET {url}: {name} {version} is listed but cannot be downloaded")
@@ -102,7 +110,7 @@ class GitLabChannels:
         digest = idx.digest_of(entry)
         compatibility = idx.gitlab_versions_of(entry)
         if digest is None or "annotations" not in entry:
-            archive = self._download(name, version, stage)
+            archive = self._download(name, version, stage, entry)
             digest = digest or archive.digest
             compatibility = archive.gitlab_versions
         return Release(

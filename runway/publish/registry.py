@@ -55,6 +55,11 @@ class Registry(Protocol):
     def close(self) -> None: ...
 
 
+def stage_chart_url(registry: str, stage: str, name: str) -> str:
+    """Where chart `name` lives in `stage` of an OCI registry: `oci://HOST/PATH/STAGE/NAME`."""
+    return f"{registry.rstrip('/')}/{stage}/{name}"
+
+
 _GITLAB = re.compile(r"^https?://[^/]+(/.*)?/api/v4/projects/[^/]+/packages/helm/?$")
 
 
