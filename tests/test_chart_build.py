@@ -26,9 +26,7 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return output
 
 
-@pytest.mark.parametrize(
-    "chart", ["agentk", "ai-gateway", "kas", "tunnel-gateway", "workspaces-proxy"]
-)
+@pytest.mark.parametrize("chart", ["agentk", "ai-gateway", "gitlab-workspaces-proxy", "kas"])
 def test_shipped_chart_verifies(shipped: Path, chart: str) -> None:
     report = verify_chart(shipped / chart)
     assert report.problems == []
@@ -44,9 +42,8 @@ def test_build_is_byte_identical_and_order_independent(tmp_path: Path) -> None:
     assert sorted(comparison.common_dirs) == [
         "agentk",
         "ai-gateway",
+        "gitlab-workspaces-proxy",
         "kas",
-        "tunnel-gateway",
-        "workspaces-proxy",
     ]
     for name in comparison.common_dirs:
         for path in (first / name).rglob("*"):

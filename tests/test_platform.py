@@ -101,7 +101,7 @@ def test_every_service_gets_a_workload_identity_binding(production: Plan) -> Non
     }
     assert members == {
         f"serviceAccount:gitlab-runway-production.svc.id.goog[{s}/{s}]"
-        for s in ("kas", "tunnel-gateway", "workspaces-proxy")
+        for s in ("kas", "gitlab-workspaces-proxy")
     }
     roles = {r.inputs["role"] for r in _of(production, "gcp:serviceaccount/iAMMember:IAMMember")}
     assert roles == {"roles/iam.workloadIdentityUser"}
@@ -125,9 +125,8 @@ def test_the_edge_certificate_covers_every_host_and_each_gateway_names_its_map(
     }
     releases = _of(staging, "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease")
     assert sorted(r.inputs["metadata"]["name"] for r in releases) == [
+        "gitlab-workspaces-proxy",
         "kas",
-        "tunnel-gateway",
-        "workspaces-proxy",
     ]
     for release in releases:
         values = release.inputs["spec"]["values"]
@@ -137,7 +136,8 @@ def test_the_edge_certificate_covers_every_host_and_each_gateway_names_its_map(
         assert values["serviceAccount"]["gcpServiceAccount"] in accounts
         assert values["metrics"]["kind"] == "PodMonitoring"
     records = {r.inputs["name"] for r in _of(staging, "gcp:dns/recordSet:RecordSet")}
-    assert "*.tunnel.staging.gitlab.example.com." in records
+    assert "*.kas-tunnel.staging.gitlab.example.com." in records
+    assert "workspaces.staging.gitlab.example.com." in records, "the apex alias follows the host"
     assert any(name.startswith("_acme-challenge.") for name in records)
 
 
@@ -178,16 +178,16 @@ def test_services_deploy_through_flux_or_helm_from_the_stage_of_the_environment(
         sources["kas"]["url"] == "oci://registry.gitlab.com/gitlab-org/satellites/charts/canary/kas"
     )
     assert sources["kas"]["ref"] == {"semver": ">=0.1.0"}
-    assert sources["tunnel-gateway"]["ref"] == {"semver": ">=0.0.0"}
+    assert sources["gitlab-workspaces-proxy"]["ref"] == {"semver": ">=0.0.0"}
     helm = [
         r
         for r in _of(production, "kubernetes:helm.sh/v3:Release")
-        if r.inputs["name"] == "workspaces-proxy"
+        if r.inputs["name"] == "gitlab-workspaces-proxy"
     ]
     assert len(helm) == 2, "one per regional cluster"
     assert (
         helm[0].inputs["chart"]
-        == "oci://registry.gitlab.com/gitlab-org/satellites/charts/stable/workspaces-proxy"
+        == "oci://registry.gitlab.com/gitlab-org/satellites/charts/stable/gitlab-workspaces-proxy"
     )
     regions = sorted(r.inputs["values"]["region"] for r in helm)
     assert regions == ["europe-west1", "us-east1"]
@@ -307,12 +307,12 @@ def test_a_bad_environment_gets_a_located_error(tmp_path: Path, text: str, expec
 
 def test_two_services_claiming_one_host_are_refused(tmp_path: Path) -> None:
     def clash(data: dict[str, Any]) -> None:
-        data["spec"]["services"][1]["hosts"]["http"] = "*.workspaces.staging.gitlab.example.com"
+        data["spec"]["services"][1]["hosts"]["http"] = "*.kas-tunnel.staging.gitlab.example.com"
 
     result = run_cli("stack", "plan", str(_environment(tmp_path, clash)))
     assert result.exit_code == 2
     assert (
-        "*.workspaces.staging.gitlab.example.com is served by both tunnel-gateway and workspaces-proxy"
+        "*.kas-tunnel.staging.gitlab.example.com is served by both kas and gitlab-workspaces-proxy"
         in result.stderr
     )
 

@@ -44,7 +44,7 @@ def test_registry_stopped_midway_reports_what_was_published_and_a_rerun_finishes
     charts = [
         archives("agentk", "1.0.0"),
         archives("kas", "1.0.0"),
-        archives("tunnel-gateway", "1.0.0"),
+        archives("gitlab-workspaces-proxy", "1.0.0"),
     ]
 
     pushed: list[str] = []
@@ -65,7 +65,7 @@ def test_registry_stopped_midway_reports_what_was_published_and_a_rerun_finishes
     assert lines[0].startswith("runway: publishing stopped: ")
     assert lines[1].startswith("  published: agentk 1.0.0 (")
     assert lines[2].startswith("  interrupted (may be partly uploaded): kas 1.0.0 (")
-    assert lines[3].startswith("  not published: tunnel-gateway 1.0.0 (")
+    assert lines[3].startswith("  not published: gitlab-workspaces-proxy 1.0.0 (")
     assert "re-run the same command" in stopped.stderr
     assert "Traceback" not in stopped.stderr
 
@@ -77,10 +77,10 @@ def test_registry_stopped_midway_reports_what_was_published_and_a_rerun_finishes
     assert rerun.exit_code == 0, rerun.stderr
     assert "already published agentk 1.0.0" in rerun.stdout
     assert "published kas 1.0.0" in rerun.stdout
-    assert "published tunnel-gateway 1.0.0" in rerun.stdout
+    assert "published gitlab-workspaces-proxy 1.0.0" in rerun.stdout
     after = len([r for r in proxy.requests if r[0] == "PUT" and "agentk/manifests" in r[1]])
     assert after == before, "the re-run does not push agentk again"
-    for name in ("agentk", "kas", "tunnel-gateway"):
+    for name in ("agentk", "kas", "gitlab-workspaces-proxy"):
         assert _tags(own_registry.host, f"svc/canary/{name}") == ["1.0.0"]
 
 

@@ -110,8 +110,7 @@ def test_shipped_manifests_validate() -> None:
     assert result.ok, [d.render() for d in result.diagnostics]
     assert {s.name for s in result.services} >= {
         "kas",
-        "tunnel-gateway",
-        "workspaces-proxy",
+        "gitlab-workspaces-proxy",
         "agentk",
         "ai_gateway",
     }

@@ -106,5 +106,57 @@ successThreshold: {{ $probe.successThreshold }}
 {{- end -}}
 
 {{- define "runway.checksum" -}}
-{{- dict "env" .Values.env "files" .Values.configFiles "region" .Values.region | toJson | sha256sum -}}
+{{- dict "env" .Values.env "files" .Values.configFiles "region" .Values.region "redis" .Values.redis | toJson | sha256sum -}}
+{{- end -}}
+
+{{- /* Plain env (with ${region} filled in) as JSON: name → value. Values that refer to other
+       variables with $(NAME) are left out: Kubernetes expands those only in the pod's env list. */ -}}
+{{- define "runway.plainEnv" -}}
+{{- $found := dict -}}
+{{- range $key, $value := .Values.env -}}
+{{- if not (contains "$(" $value) -}}
+{{- $_ := set $found $key (ternary (replace "${region}" $.Values.region $value) $value (ne $.Values.region "")) -}}
+{{- end -}}
+{{- end -}}
+{{- $found | toJson -}}
+{{- end -}}
+
+{{- /* A config file's text: content verbatim, or data as YAML with the Redis block filled in. */ -}}
+{{- define "runway.configFile" -}}
+{{- $file := index . 0 -}}
+{{- $root := index . 1 -}}
+{{- if $file.data -}}
+{{- $data := deepCopy $file.data -}}
+{{- if $file.redisKey -}}
+{{- $redis := required (printf "config file %s fills %q from redis, but redis is not set" $file.path $file.redisKey) $root.Values.redis -}}
+{{- $_ := set $data $file.redisKey (include "runway.redis.kas" $redis | fromJson) -}}
+{{- end -}}
+{{- toYaml $data -}}
+{{- else -}}
+{{- $file.content -}}
+{{- end -}}
+{{- end -}}
+
+{{- /* KAS's redis block (gitlab-agent pkg/kascfg: RedisCF) from the chart's redis values. */ -}}
+{{- define "runway.redis.kas" -}}
+{{- $block := dict -}}
+{{- if .sentinels -}}
+{{- $_ := set $block "sentinel" (dict "master_name" (required "redis.masterName is required with redis.sentinels" .masterName) "addresses" .sentinels) -}}
+{{- else -}}
+{{- $_ := set $block "server" (dict "address" (required "redis.address or redis.sentinels is required" .address)) -}}
+{{- end -}}
+{{- if .password -}}
+{{- $_ := set $block "password_file" (default "/etc/runway/redis/password" .passwordFile) -}}
+{{- end -}}
+{{- if .database -}}
+{{- $_ := set $block "database_index" .database -}}
+{{- end -}}
+{{- if .tls -}}
+{{- $_ := set $block "tls" (dict "enabled" true) -}}
+{{- end -}}
+{{- $block | toJson -}}
+{{- end -}}
+
+{{- define "runway.redisPasswordFile" -}}
+{{- default "/etc/runway/redis/password" .Values.redis.passwordFile -}}
 {{- end -}}

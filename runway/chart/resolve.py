@@ -12,8 +12,6 @@ from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
 
-from ruamel.yaml import YAML
-
 from runway.chart import values as v
 from runway.errors import Diagnostic, Severity
 from runway.manifest import _types, kubernetes, models
@@ -78,6 +76,8 @@ def resolve(service: Service, options: BuildOptions) -> ChartSpec:
     annotations["runway.gitlab.com/offerings"] = ",".join(
         offerings.supported if offerings else ALL_OFFERINGS
     )
+    if isinstance(manifest, models.RunwayServiceDev) and manifest.spec.contract:
+        annotations["runway.gitlab.com/contract"] = manifest.spec.contract
     return ChartSpec(
         name=name,
         service=service.name,
@@ -230,7 +230,13 @@ def _apply_extensions(
         for s in spec.secrets
     }
     files = [
-        v.ConfigFile(key=_config_key(i, f.path), path=f.path, content=_file_content(f.content))
+        v.ConfigFile(
+            key=_config_key(i, f.path),
+            path=f.path,
+            content=f.content if isinstance(f.content, str) else "",
+            data=f.content if isinstance(f.content, dict) else {},
+            redisKey=f.redis_at or "",
+        )
         for i, f in enumerate(spec.config_files)
     ]
     account = spec.service_account
@@ -249,10 +255,8 @@ def _apply_extensions(
         )
         update["rbac"] = v.Rbac(
             clusterWide=account.cluster_wide,
-            rules=[
-                v.Rule(apiGroups=r.api_groups, resources=r.resources, verbs=list(r.verbs))
-                for r in account.rules
-            ],
+            rules=_rules(account.rules),
+            clusterRules=_rules(account.cluster_rules),
         )
     if redis is not None:
         update["redis"] = v.Redis(
@@ -266,6 +270,12 @@ def _apply_extensions(
             else None,
         )
     return chart.model_copy(update=update)
+
+
+def _rules(rules: list[Any]) -> list[v.Rule]:
+    return [
+        v.Rule(apiGroups=r.api_groups, resources=r.resources, verbs=list(r.verbs)) for r in rules
+    ]
 
 
 def _external(source: Any) -> dict[str, str]:
@@ -283,18 +293,6 @@ def _external(source: Any) -> dict[str, str]:
 def _config_key(index: int, path: str) -> str:
     name = re.sub(r"[^-._a-zA-Z0-9]", "-", PurePosixPath(path).name) or "file"
     return f"{index:02d}-{name}"
-
-
-def _file_content(content: Any) -> str:
-    if isinstance(content, str):
-        return content
-    import io
-
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    stream = io.StringIO()
-    yaml.dump(content, stream)
-    return stream.getvalue()
 
 
 def _listeners(spec: models.ServiceSpec) -> list[Listener]:
@@ -332,6 +330,7 @@ def _listener_values(listener: Listener, request_timeout: int | None) -> v.Liste
         exposure=listener.exposure.value,
         path=listener.path,
         host=listener.host or "",
+        extraHosts=list(listener.aliases),
         tlsSecret=listener.tls_secret or "",
         timeoutSeconds=listener.timeout_seconds or request_timeout or 30,
     )

@@ -58,6 +58,9 @@ class Listener(Values):
     )
     path: str = Field("/", description="Path prefix at the edge")
     host: str = Field("", description="Host at the edge (a leading *. makes it a wildcard)")
+    extraHosts: list[str] = Field(
+        default_factory=list, description="More hosts routed to this listener (same path and TLS)"
+    )
     tlsSecret: OptionalName = Field("", description="TLS Secret for host; empty: <fullname>-tls")
     timeoutSeconds: Annotated[int, Field(ge=1, le=3600)] = Field(
         30, description="Backend timeout at the edge"
@@ -84,7 +87,14 @@ class Secret(SecretSource):
 class ConfigFile(Values):
     key: Annotated[str, Field(pattern=r"^[-._a-zA-Z0-9]+$")] = Field(description="ConfigMap key")
     path: str = Field(description="Absolute path of the file in the container")
-    content: str = Field(description="The file's content, used verbatim")
+    content: str = Field("", description="The file's text, used verbatim (when data is empty)")
+    data: dict[str, Any] = Field(
+        default_factory=dict, description="The file as a mapping, written out as YAML"
+    )
+    redisKey: str = Field(
+        "",
+        description="Top-level key of data the chart fills from redis (KAS's redis block)",
+    )
 
 
 class ResourceList(Values):
@@ -265,6 +275,9 @@ class Rbac(Values):
     create: bool = Field(True, description="Create Role/ClusterRole and binding for rules")
     clusterWide: bool = Field(False, description="ClusterRole instead of Role")
     rules: list[Rule] = Field(default_factory=list, description="Policy rules")
+    clusterRules: list[Rule] = Field(
+        default_factory=list, description="Policy rules granted cluster-wide (a ClusterRole)"
+    )
 
 
 class Redis(Values):
@@ -275,6 +288,10 @@ class Redis(Values):
     tls: bool = Field(False, description="Connect with TLS")
     password: dict[Literal["name", "key"], str] | None = Field(
         None, description="Existing Secret with the password"
+    )
+    passwordFile: Annotated[str, Field(pattern=r"^/[^\x00]*$")] = Field(
+        "/etc/runway/redis/password",
+        description="Where the password is mounted (the config's password_file points here)",
     )
 
 

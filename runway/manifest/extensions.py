@@ -61,12 +61,20 @@ class Listener(Strict):
     tls_secret: t.DnsLabel | None = Field(
         None, description="Existing kubernetes.io/tls Secret for host (default: <chart>-tls)"
     )
+    aliases: list[Hostname] = Field(
+        default_factory=list,
+        description="More hosts routed to this listener, e.g. an apex host beside a wildcard",
+    )
 
     @model_validator(mode="after")
     def _edge_only_when_exposed(self) -> Listener:
         exposed = self.exposure in (Exposure.PUBLIC, Exposure.INTERNAL)
-        if self.host and not exposed:
+        if (self.host or self.aliases) and not exposed:
             raise ValueError("host is only meaningful for public or internal listeners")
+        if self.aliases and not self.host:
+            raise ValueError("aliases need a host")
+        if len({self.host, *self.aliases}) != len(self.aliases) + 1:
+            raise ValueError("a host is listed twice in host and aliases")
         return self
 
 
@@ -153,6 +161,27 @@ class ConfigFile(Strict):
     content: Annotated[Any, AfterValidator(_content)] = Field(
         description="The file's text, or a mapping written out as YAML"
     )
+    redis_at: Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]*$")] | None = Field(
+        None,
+        description=(
+            "Top-level key the chart fills from datastores.redis in KAS's shape (server or "
+            "sentinel, password_file, database_index, tls), so the file follows the chart's "
+            "redis values"
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _redis_key_free(self) -> ConfigFile:
+        if self.redis_at is None:
+            return self
+        if not isinstance(self.content, dict):
+            raise ValueError("redis_at needs content given as a mapping")
+        if self.redis_at in self.content:
+            raise ValueError(
+                f"content sets {self.redis_at!r}, which redis_at fills from datastores.redis; "
+                "remove it from content"
+            )
+        return self
 
 
 HostPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9.\-]+:[0-9]{1,5}$")]
@@ -193,9 +222,11 @@ class GitLabCompatibility(Strict):
 class PolicyRule(Strict):
     api_groups: list[str] = Field(default_factory=lambda: [""])
     resources: list[str] = Field(min_length=1)
-    verbs: list[Annotated[str, Field(pattern="^(get|list|watch|create|update|patch|delete)$")]] = (
-        Field(min_length=1)
-    )
+    verbs: list[
+        Annotated[
+            str, Field(pattern="^(get|list|watch|create|update|patch|delete|deletecollection)$")
+        ]
+    ] = Field(min_length=1)
 
 
 class ServiceAccount(Strict):
@@ -209,10 +240,14 @@ class ServiceAccount(Strict):
     ) = Field(None, description="Google service account bound by Workload Identity")
     rules: list[PolicyRule] = Field(default_factory=list)
     cluster_wide: bool = Field(False, description="Grant the rules cluster-wide (ClusterRole)")
+    cluster_rules: list[PolicyRule] = Field(
+        default_factory=list,
+        description="Rules granted cluster-wide beside the namespaced rules (a ClusterRole)",
+    )
 
     @model_validator(mode="after")
     def _token_for_rules(self) -> ServiceAccount:
-        if self.rules and not self.automount_token:
+        if (self.rules or self.cluster_rules) and not self.automount_token:
             raise ValueError("RBAC rules need automount_token: true to be usable")
         return self
 

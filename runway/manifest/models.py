@@ -179,6 +179,9 @@ class DevReadinessProbe(ReadinessProbe):
     target: ProbeTarget | None = None
 
 
+CONTRACT = Literal["kas", "agentk", "gitlab-workspaces-proxy", "ai-gateway"]
+
+
 class DevServiceSpec(ServiceSpec):
     """The `spec` of a `runway/v1+dev` RunwayService: v1 plus our opt-in extensions."""
 
@@ -198,6 +201,13 @@ class DevServiceSpec(ServiceSpec):
     service_account: ServiceAccount | None = None
     offerings: Offerings | None = None
     termination_grace_period_seconds: Annotated[int, Field(ge=0, le=3600)] | None = None
+    contract: CONTRACT | None = Field(
+        None,
+        description=(
+            "The upstream component contract the service follows (its config keys, env, files, "
+            "RBAC); runway verify checks the chart against it"
+        ),
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> DevServiceSpec:
@@ -207,6 +217,10 @@ class DevServiceSpec(ServiceSpec):
         _no_repeats("listener port", [str(p) for p in ports])
         _no_repeats("secret", [item.name for item in self.secrets])
         _no_repeats("config file path", [item.path for item in self.config_files])
+        if any(f.redis_at for f in self.config_files) and not (
+            self.datastores and self.datastores.redis
+        ):
+            raise ValueError("a config file has redis_at but datastores.redis is not set")
         for probe in (self.startup_probe, self.liveness_probe, self.readiness_probe):
             if (
                 probe

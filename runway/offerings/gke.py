@@ -72,9 +72,10 @@ def release_description(
             ),
             "hosts": sorted(
                 {
-                    listener.host
+                    host
                     for listener in spec.values.listeners.values()
                     if listener.host and listener.exposure == "public"
+                    for host in (listener.host, *listener.extraHosts)
                 }
             ),
         },

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from runway.chart.resolve import BuildOptions, ChartSpec, resolve
+from runway.chart.values import Listener
 from runway.errors import UsageError
 from runway.manifest.environment import RunwayEnvironment
 from runway.offerings import Offering, gke
@@ -64,8 +65,18 @@ def _placed(spec: ChartSpec, regions: list[str], hosts: dict[str, str], where: s
             f"(listeners: {', '.join(sorted(spec.values.listeners))})"
         )
     listeners = {
-        name: listener.model_copy(update={"host": hosts[name]}) if name in hosts else listener
+        name: _moved(listener, hosts[name]) if name in hosts else listener
         for name, listener in spec.values.listeners.items()
     }
     values = spec.values.model_copy(update={"listeners": listeners})
     return dataclasses.replace(spec, regions=tuple(regions), values=values)
+
+
+def _moved(listener: Listener, host: str) -> Listener:
+    """The listener on the environment's host; an alias that is its wildcard's apex moves with it."""
+    apex = listener.host.removeprefix("*.") if listener.host.startswith("*.") else None
+    extra = [
+        host.removeprefix("*.") if alias == apex and host.startswith("*.") else alias
+        for alias in listener.extraHosts
+    ]
+    return listener.model_copy(update={"host": host, "extraHosts": extra})

@@ -71,7 +71,8 @@ def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
             },
         },
         "configFiles": [
-            {"key": "extra.conf", "path": "/etc/extra/extra.conf", "content": "a = 1\n"}
+            *(defaults.get("configFiles") or []),
+            {"key": "extra.conf", "path": "/etc/extra/extra.conf", "content": "a = 1\n"},
         ],
         "redis": {
             "sentinels": ["sentinel-0:26379"],
@@ -89,15 +90,23 @@ def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
 
 def verify_chart(chart: Path) -> ChartReport:
     from runway import helm
-    from runway.verify import hardening, kube
+    from runway.verify import cel, contracts, hardening, kube, wiring
 
     report = ChartReport(chart=str(chart))
     yaml = YAML(typ="safe")
     try:
         defaults = yaml.load((chart / "values.yaml").read_text()) or {}
+        meta = yaml.load((chart / "Chart.yaml").read_text()) or {}
     except (OSError, ValueError) as err:
-        report.problems.append(f"cannot read values.yaml: {err}")
+        report.problems.append(f"cannot read the chart: {err}")
         return report
+    contract = str((meta.get("annotations") or {}).get(contracts.ANNOTATION, ""))
+    if contract and contract not in contracts.names():
+        report.problems.append(
+            f"Chart.yaml names contract {contract!r}, which runway does not know "
+            f"(known: {', '.join(contracts.names())})"
+        )
+        contract = ""
     base: dict[str, Any] = {}
     if not (defaults.get("image") or {}).get("repository"):
         base = PLACEHOLDER_IMAGE
@@ -122,12 +131,14 @@ def verify_chart(chart: Path) -> ChartReport:
             report.problems.append(f"render ({label}): {err}")
             continue
         report.renders += 1
+        objects: list[dict[str, Any]] = []
         for template, text in sorted(rendered.items()):
             if not template.endswith((".yaml", ".yml")):
                 continue
             for obj in yaml.load_all(text):
                 if not obj:
                     continue
+                objects.append(obj)
                 report.objects += 1
                 where = f"{label}: {template}: {obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
                 text = json.dumps(obj, sort_keys=True)
@@ -135,4 +146,14 @@ def verify_chart(chart: Path) -> ChartReport:
                     checked[text] = kube.validate_object(json.loads(text))
                 report.problems.extend(f"{where}: {p}" for p in checked[text])
                 report.problems.extend(f"{label}: {p}" for p in hardening.check(obj))
+                report.problems.extend(f"{label}: {p}" for p in cel.check(obj))
+        effective = merge(defaults, values)
+        report.problems.extend(f"{label}: {p}" for p in wiring.check(objects, effective))
+        if contract and label == "default values":
+            report.problems.extend(
+                f"{label}: {p}"
+                for p in contracts.check(
+                    contract, objects, effective, str(meta.get("appVersion", ""))
+                )
+            )
     return report

@@ -5,22 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from runway.verify.podview import pod_spec
+
 MIN_UID = 10000
-_WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "Pod", "CronJob"}
 
-
-def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
-    kind = obj.get("kind")
-    spec = obj.get("spec") or {}
-    if kind == "Pod":
-        return spec
-    if kind == "CronJob":
-        return (((spec.get("jobTemplate") or {}).get("spec") or {}).get("template") or {}).get(
-            "spec"
-        )
-    if kind in _WORKLOADS:
-        return (spec.get("template") or {}).get("spec")
-    return None
+__all__ = ["MIN_UID", "check", "pod_spec"]
 
 
 def check(obj: dict[str, Any]) -> list[str]:

@@ -1,0 +1,439 @@
+"""Wiring: does a rendered chart hold together the way the cluster and the component need it to?
+
+Schemas say each object is well-formed; these checks look across objects: every path a container
+is told about is mounted, every reference resolves, every route and probe reaches a port, and
+nothing exceeds what the API server accepts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import posixpath
+import re
+from collections.abc import Iterator
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from runway.verify.podview import (
+    ContainerView,
+    Workload,
+    config_data,
+    index,
+    secret_data,
+    workloads,
+)
+
+MAX_OBJECT_DATA = 1024 * 1024  # ConfigMap and Secret data, as the API server (etcd) caps it
+MAX_ANNOTATIONS = 256 * 1024
+PATH_KEY = re.compile(r"(_file|(?<!url)_path|_dir)$")
+PATH_ENV = re.compile(r"(_FILE|_PATH|_DIR)$")
+PATH_FLAG = re.compile(r"^--?([a-z][-a-z]*-)?([a-z]*file|path|dir|config)$")
+DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+WELL_KNOWN_CLUSTER_ROLES = {"cluster-admin", "admin", "edit", "view"}
+_LABEL_NAMED = {"Service", "Namespace"}  # names that must be DNS labels (≤ 63)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Route:
+    """One host + path an edge object sends to a Service port."""
+
+    owner: str  # Kind/name of the Ingress or route
+    host: str
+    path: str
+    service: str
+    port: str  # a port name or number, as the route names it
+    grpc: bool  # the edge speaks gRPC (HTTP/2 only) to the backend
+
+
+def check(objects: list[dict[str, Any]], values: dict[str, Any]) -> list[str]:
+    """Every wiring problem of one chart's rendered objects, each naming object, field and fix."""
+    external = declared_external(values)
+    pods = list(workloads(objects))
+    by_name = index(objects)
+    problems: list[str] = []
+    for workload in pods:
+        for view in workload.containers:
+            problems.extend(_mounts(view))
+            problems.extend(_paths(view, by_name))
+        problems.extend(_pod_references(workload, by_name, external))
+    problems.extend(_services(objects, pods))
+    problems.extend(_edges(objects, by_name))
+    problems.extend(_rbac(objects, by_name, external))
+    problems.extend(_limits(objects))
+    return problems
+
+
+def declared_external(values: dict[str, Any]) -> set[str]:
+    """Names of Secrets, ConfigMaps and ServiceAccounts that values say exist outside the chart."""
+    found: set[str] = set()
+
+    def walk(node: Any, key: str = "") -> None:
+        if isinstance(node, dict):
+            if key in ("existing", "password", "tokenSecret") and isinstance(node.get("name"), str):
+                found.add(node["name"])
+            for child_key, child in node.items():
+                walk(child, str(child_key))
+        elif isinstance(node, list):
+            for child in node:
+                walk(child, key)
+
+    walk(values)
+    found.update(str(n) for n in values.get("secretEnvFrom") or [])
+    found.update(str(v.get("name")) for v in values.get("secretVolumes") or [])
+    found.update(str(n) for n in (values.get("global") or {}).get("imagePullSecrets") or [])
+    account = values.get("serviceAccount") or {}
+    if account.get("create") is False and account.get("name"):
+        found.add(str(account["name"]))
+    return found - {""}
+
+
+def routes(objects: list[dict[str, Any]]) -> list[Route]:
+    """Every host + path the chart's Ingresses and Gateway API routes serve."""
+    found: list[Route] = []
+    for obj in objects:
+        kind = obj.get("kind")
+        owner = f"{kind}/{obj['metadata']['name']}"
+        spec = obj.get("spec") or {}
+        if kind == "Ingress":
+            annotations = obj["metadata"].get("annotations") or {}
+            grpc = str(
+                annotations.get("nginx.ingress.kubernetes.io/backend-protocol", "")
+            ).upper() in ("GRPC", "GRPCS")
+            for rule in spec.get("rules") or []:
+                for path in (rule.get("http") or {}).get("paths") or []:
+                    service = (path.get("backend") or {}).get("service") or {}
+                    port = service.get("port") or {}
+                    found.append(
+                        Route(
+                            owner,
+                            str(rule.get("host", "")),
+                            str(path.get("path", "/")),
+                            str(service.get("name", "")),
+                            str(port.get("name") or port.get("number")),
+                            grpc,
+                        )
+                    )
+        elif kind in ("HTTPRoute", "GRPCRoute"):
+            hosts = [str(h) for h in spec.get("hostnames") or [""]]
+            for rule in spec.get("rules") or []:
+                paths = [
+                    str((m.get("path") or {}).get("value", "/")) for m in rule.get("matches") or []
+                ] or ["/"]
+                for ref in rule.get("backendRefs") or []:
+                    if ref.get("kind", "Service") != "Service":
+                        continue
+                    for host in hosts:
+                        for path in paths:
+                            found.append(
+                                Route(
+                                    owner,
+                                    host,
+                                    path,
+                                    str(ref.get("name")),
+                                    str(ref.get("port")),
+                                    kind == "GRPCRoute",
+                                )
+                            )
+    return found
+
+
+def duplicate_routes(found: list[Route]) -> Iterator[str]:
+    claimed: dict[tuple[str, str], str] = {}
+    for route in found:
+        key = (route.host or "*", route.path)
+        other = claimed.setdefault(key, route.owner)
+        if other != route.owner:
+            yield (
+                f"{route.owner}: host {route.host or '(any)'} path {route.path} is also claimed by "
+                f"{other}; give each route its own host or path"
+            )
+
+
+def _mounts(view: ContainerView) -> Iterator[str]:
+    seen: dict[str, str] = {}
+    for mount in view.mounts:
+        path = mount.path
+        where = f"{view.where}: volumeMounts {mount.volume} at {path}"
+        if not path.startswith("/"):
+            yield f"{where}: not an absolute path; use an absolute mountPath"
+            continue
+        if ".." in path.split("/") or posixpath.normpath(path) != path:
+            yield f"{where}: not a normalised path; write it without '..', '.', '//' or a trailing '/'"
+        if posixpath.normpath(path) == "/":
+            yield f"{where}: mounts over the root filesystem; mount at a directory of its own"
+        normal = posixpath.normpath(path)
+        if normal in seen:
+            yield f"{where}: the same path as volume {seen[normal]}; give each mount its own path"
+        seen.setdefault(normal, mount.volume)
+        if mount.volume != "tmp" and (normal == "/tmp" or normal.startswith("/tmp/")):
+            yield f"{where}: shadows the chart's writable /tmp; mount it somewhere else"
+
+
+def _paths(view: ContainerView, by_name: dict[tuple[str, str], dict[str, Any]]) -> Iterator[str]:
+    """Paths the container is told about (config keys, env, flags) must exist in its filesystem."""
+    for path, source in sorted(view.files.items()):
+        if source.kind != "configMap":
+            continue
+        obj = by_name.get(("ConfigMap", source.name))
+        if obj is None:
+            continue
+        text = config_data(obj).get(source.key)
+        for key, target in _path_keys(text):
+            if not view.has_path(target):
+                yield (
+                    f"{view.where}: {path} (ConfigMap {source.name} key {source.key}): {key} "
+                    f"points at {target}, which is not mounted; mount it there or fix the path"
+                )
+    for name, value in sorted(view.env_values.items()):
+        if PATH_ENV.search(name) and value.startswith("/") and not view.has_path(value):
+            yield f"{view.where}: env {name} points at {value}, which is not mounted; mount it or fix the value"
+    for flag, value in flags(view.args()):
+        if PATH_FLAG.match(flag) and value.startswith("/") and not view.has_path(value):
+            yield f"{view.where}: args {flag} points at {value}, which is not mounted; mount it or fix the flag"
+
+
+def _path_keys(text: bytes | None) -> Iterator[tuple[str, str]]:
+    if not text:
+        return
+    try:
+        data = YAML(typ="safe", pure=True).load(text.decode("utf-8", "replace"))
+    except YAMLError:
+        return
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        prefix, node = stack.pop()
+        if isinstance(node, dict):
+            for key, child in node.items():
+                dotted = f"{prefix}.{key}" if prefix else str(key)
+                if isinstance(child, str) and PATH_KEY.search(str(key)) and child.startswith("/"):
+                    yield dotted, child
+                else:
+                    stack.append((dotted, child))
+        elif isinstance(node, list):
+            stack.extend((f"{prefix}[{i}]", child) for i, child in enumerate(node))
+
+
+def flags(args: list[str]) -> Iterator[tuple[str, str]]:
+    """(flag, value) pairs of `--flag=value` and `--flag value` arguments."""
+    for position, arg in enumerate(args):
+        if not arg.startswith("-"):
+            continue
+        if "=" in arg:
+            flag, value = arg.split("=", 1)
+            yield flag, value
+        elif position + 1 < len(args) and not args[position + 1].startswith("-"):
+            yield arg, args[position + 1]
+
+
+def _pod_references(
+    workload: Workload, by_name: dict[tuple[str, str], dict[str, Any]], external: set[str]
+) -> Iterator[str]:
+    created_secrets = {n for (k, n) in by_name if k == "Secret"} | {
+        str(((o.get("spec") or {}).get("target") or {}).get("name") or n)
+        for (k, n), o in by_name.items()
+        if k == "ExternalSecret"
+    }
+    pod = workload.pod
+    where = workload.ref
+
+    def missing(kind: str, name: str, field: str) -> str | None:
+        created = created_secrets if kind == "Secret" else {n for (k, n) in by_name if k == kind}
+        if name in created or name in external:
+            return None
+        return (
+            f"{where}: {field} names {kind} {name}, which the chart does not create and values do "
+            f"not declare as existing; create it in the chart or reference it through values"
+        )
+
+    for volume in pod.get("volumes") or []:
+        for kind, ref, source in _volume_refs(volume):
+            if not ref.get("optional"):
+                problem = missing(kind, source, f"volume {volume.get('name')}")
+                if problem:
+                    yield problem
+            obj = by_name.get((kind, source))
+            keys = _keys(obj) if obj else None
+            for item in ref.get("items") or []:
+                if keys is not None and item.get("key") not in keys:
+                    yield (
+                        f"{where}: volume {volume.get('name')} takes key {item.get('key')} from "
+                        f"{kind} {source}, which has no such key (keys: {', '.join(sorted(keys))})"
+                    )
+        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+        if claim:
+            problem = missing("PersistentVolumeClaim", str(claim), f"volume {volume.get('name')}")
+            if problem:
+                yield problem
+    for view in workload.containers:
+        container = view.container
+        for source in container.get("envFrom") or []:
+            for field, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+                ref = source.get(field)
+                if ref and not ref.get("optional"):
+                    problem = missing(kind, str(ref.get("name")), f"{view.name} envFrom")
+                    if problem:
+                        yield problem
+        for item in container.get("env") or []:
+            ref = item.get("valueFrom") or {}
+            for field, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+                key_ref = ref.get(field)
+                if not key_ref or key_ref.get("optional"):
+                    continue
+                name = str(key_ref.get("name"))
+                problem = missing(kind, name, f"{view.name} env {item.get('name')}")
+                if problem:
+                    yield problem
+                obj = by_name.get((kind, name))
+                if obj is not None and key_ref.get("key") not in _keys(obj):
+                    yield (
+                        f"{where}: {view.name} env {item.get('name')} reads key "
+                        f"{key_ref.get('key')} of {kind} {name}, which has no such key"
+                    )
+    account = pod.get("serviceAccountName")
+    if account:
+        problem = missing("ServiceAccount", str(account), "serviceAccountName")
+        if problem:
+            yield problem
+
+
+def _volume_refs(volume: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], str]]:
+    sources = [volume, *((volume.get("projected") or {}).get("sources") or [])]
+    for source in sources:
+        if "configMap" in source:
+            yield "ConfigMap", source["configMap"], str(source["configMap"].get("name"))
+        if "secret" in source:
+            ref = source["secret"]
+            yield "Secret", ref, str(ref.get("secretName") or ref.get("name"))
+
+
+def _keys(obj: dict[str, Any]) -> set[str]:
+    if obj.get("kind") == "Secret":
+        return set(secret_data(obj))
+    if obj.get("kind") == "ExternalSecret":
+        return {str(d.get("secretKey")) for d in (obj.get("spec") or {}).get("data") or []}
+    return set(config_data(obj))
+
+
+def _services(objects: list[dict[str, Any]], pods: list[Workload]) -> Iterator[str]:
+    for obj in objects:
+        if obj.get("kind") != "Service":
+            continue
+        where = f"Service/{obj['metadata']['name']}"
+        selector = (obj.get("spec") or {}).get("selector") or {}
+        selected = [w for w in pods if selector and selector.items() <= w.labels.items()]
+        if selector and not selected:
+            yield f"{where}: selector {json.dumps(selector, sort_keys=True)} selects no pod template of the chart; match the pod labels"
+            continue
+        ports = {
+            name: port for w in selected for c in w.containers for name, port in c.ports().items()
+        }
+        for port in (obj.get("spec") or {}).get("ports") or []:
+            target = port.get("targetPort", port.get("port"))
+            if selected and str(target) not in ports and target not in ports.values():
+                yield (
+                    f"{where}: port {port.get('name') or port.get('port')} targets {target}, which "
+                    f"no selected container declares; use one of {', '.join(sorted(ports)) or 'none'}"
+                )
+    for workload in pods:
+        for view in workload.containers:
+            ports = view.ports()
+            for probe_name in ("startupProbe", "livenessProbe", "readinessProbe"):
+                probe = view.container.get(probe_name) or {}
+                for handler in ("httpGet", "tcpSocket", "grpc"):
+                    if handler in probe:
+                        target = probe[handler].get("port")
+                        if str(target) not in ports and target not in ports.values():
+                            yield (
+                                f"{view.where}: {probe_name} {handler} port {target} is not a "
+                                f"container port; probe one of {', '.join(sorted(ports)) or 'none'}"
+                            )
+    for obj in objects:
+        kind = obj.get("kind")
+        spec = obj.get("spec") or {}
+        if kind == "HorizontalPodAutoscaler":
+            ref = spec.get("scaleTargetRef") or {}
+            if not any(w.kind == ref.get("kind") and w.name == ref.get("name") for w in pods):
+                yield f"HorizontalPodAutoscaler/{obj['metadata']['name']}: scaleTargetRef {ref.get('kind')}/{ref.get('name')} is not in the chart"
+        if kind == "PodDisruptionBudget":
+            labels = (spec.get("selector") or {}).get("matchLabels") or {}
+            if not any(labels.items() <= w.labels.items() for w in pods):
+                yield f"PodDisruptionBudget/{obj['metadata']['name']}: selector selects no pod template of the chart"
+
+
+def _edges(
+    objects: list[dict[str, Any]], by_name: dict[tuple[str, str], dict[str, Any]]
+) -> Iterator[str]:
+    found = routes(objects)
+    for route in found:
+        service = by_name.get(("Service", route.service))
+        if service is None:
+            yield f"{route.owner}: host {route.host or '(any)'} path {route.path} sends to Service {route.service}, which the chart does not create"
+            continue
+        ports = (service.get("spec") or {}).get("ports") or []
+        if not any(route.port in (str(p.get("name")), str(p.get("port"))) for p in ports):
+            yield f"{route.owner}: backend port {route.port} is not a port of Service {route.service}"
+    yield from duplicate_routes(found)
+
+
+def _rbac(
+    objects: list[dict[str, Any]],
+    by_name: dict[tuple[str, str], dict[str, Any]],
+    external: set[str],
+) -> Iterator[str]:
+    for obj in objects:
+        if obj.get("kind") not in ("RoleBinding", "ClusterRoleBinding"):
+            continue
+        where = f"{obj['kind']}/{obj['metadata']['name']}"
+        ref = obj.get("roleRef") or {}
+        name = str(ref.get("name"))
+        if (str(ref.get("kind")), name) not in by_name and not (
+            ref.get("kind") == "ClusterRole"
+            and (name in WELL_KNOWN_CLUSTER_ROLES or name.startswith("system:"))
+        ):
+            yield f"{where}: roleRef {ref.get('kind')}/{name} is not created by the chart"
+        for subject in obj.get("subjects") or []:
+            if subject.get("kind") == "ServiceAccount":
+                account = str(subject.get("name"))
+                if ("ServiceAccount", account) not in by_name and account not in external:
+                    yield f"{where}: binds ServiceAccount {account}, which the chart does not create"
+
+
+def _limits(objects: list[dict[str, Any]]) -> Iterator[str]:
+    for obj in objects:
+        kind = str(obj.get("kind"))
+        metadata = obj.get("metadata") or {}
+        name = str(metadata.get("name", ""))
+        where = f"{kind}/{name}"
+        if kind in ("ConfigMap", "Secret"):
+            data = config_data(obj) if kind == "ConfigMap" else secret_data(obj)
+            size = sum(len(k) + len(v) for k, v in data.items())
+            if size > MAX_OBJECT_DATA:
+                yield f"{where}: {size} bytes of data, over Kubernetes' limit of 1 MiB; split it or mount it from a volume"
+        pattern, limit = (DNS_LABEL, 63) if kind in _LABEL_NAMED else (DNS_SUBDOMAIN, 253)
+        if kind.endswith(("Role", "RoleBinding")):
+            pattern = re.compile(r"^[^/%]+$")
+        if len(name) > limit or not pattern.match(name):
+            yield f"{where}: metadata.name is not a valid {kind} name (at most {limit} characters, lower-case DNS)"
+        for key, value in (metadata.get("labels") or {}).items():
+            if (
+                not _label_key_ok(str(key))
+                or len(str(value)) > 63
+                or not LABEL_VALUE.match(str(value))
+            ):
+                yield f"{where}: label {key}={value} is not a valid label (name and value at most 63 characters)"
+        annotations = metadata.get("annotations") or {}
+        if sum(len(str(k)) + len(str(v)) for k, v in annotations.items()) > MAX_ANNOTATIONS:
+            yield f"{where}: annotations exceed 256 KiB"
+
+
+def _label_key_ok(key: str) -> bool:
+    prefix, _, name = key.rpartition("/")
+    if prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)):
+        return False
+    return len(name) <= 63 and bool(LABEL_NAME.match(name))
