@@ -143,19 +143,54 @@ def build(
 
 
 @main.command(name="verify")
-@click.argument("charts", nargs=-1, type=click.Path(path_type=Path, exists=True, file_okay=False))
+@click.argument("charts", nargs=-1, type=click.Path(path_type=Path, exists=True))
+@click.option(
+    "--together",
+    is_flag=True,
+    help="Also check the charts as one installed system (agentk reaches KAS, hosts, workspace "
+    "Services); a YAML file among them adds objects made elsewhere (runway workspace manifests)",
+)
 @handle_errors
-def verify_command(charts: tuple[Path, ...]) -> None:
+def verify_command(charts: tuple[Path, ...], together: bool) -> None:
     """Lint, render and check charts (default: every chart under dist/charts/)."""
+    from runway.errors import UsageError
+
     targets = list(charts) or sorted(p.parent for p in Path("dist/charts").glob("*/Chart.yaml"))
     if not targets:
-        from runway.errors import UsageError
-
         raise UsageError("no charts to verify: pass CHART_DIR… or run runway build first")
-    _verify_and_report(targets)
+    files = [t for t in targets if t.is_file()]
+    if files and not together:
+        raise UsageError(f"{files[0]} is a file: only --together takes files of objects")
+    directories = [t for t in targets if t.is_dir()]
+    for directory in directories:
+        if not (directory / "Chart.yaml").is_file():
+            raise UsageError(f"{directory} is not a chart (no Chart.yaml)")
+    failed = _verify_each(directories)
+    if together:
+        from runway.verify import together as system
+
+        parts = [system.render(d) for d in directories] + [system.load_objects(f) for f in files]
+        report = system.check(parts)
+        status = "ok" if report.ok else "FAILED"
+        click.echo(
+            f"verify together {', '.join(report.parts)}: {status} ({report.objects} objects checked)"
+        )
+        for problem in report.problems:
+            click.echo(f"  {problem}", err=True)
+        failed += not report.ok
+    if failed:
+        click.echo(f"runway: {failed} check(s) failed verification", err=True)
+        sys.exit(1)
 
 
 def _verify_and_report(charts: list[Path]) -> None:
+    failed = _verify_each(charts)
+    if failed:
+        click.echo(f"runway: {failed} chart(s) failed verification", err=True)
+        sys.exit(1)
+
+
+def _verify_each(charts: list[Path]) -> int:
     from runway.verify import verify_chart
 
     failed = 0
@@ -168,6 +203,4 @@ def _verify_and_report(charts: list[Path]) -> None:
         for problem in report.problems:
             click.echo(f"  {problem}", err=True)
         failed += not report.ok
-    if failed:
-        click.echo(f"runway: {failed} chart(s) failed verification", err=True)
-        sys.exit(1)
+    return failed

@@ -1,0 +1,555 @@
+"""verify checks function, not only form: each defect that kept a shipped chart from running is
+planted here, and verify must name it. Contract tests: no KAS, agentk or proxy binary runs here,
+so the charts are judged against the upstream contracts kept in runway/data/contracts/."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from ruamel.yaml import YAML
+
+from runway.verify import cel, contracts, verify_chart, wiring
+from runway.verify.podview import pod_spec
+from runway.verify.together import Installed, check, load_objects, render
+from tests.chart_helpers import chart_from, objects
+from tests.conftest import MANIFESTS, run_cli
+
+KAS = (MANIFESTS / "kas" / "runway.yml").read_text()
+AGENTK = (MANIFESTS / "agentk" / "runway.yml").read_text()
+PROXY = (MANIFESTS / "gitlab-workspaces-proxy" / "runway.yml").read_text()
+
+
+def _spec(manifest: str) -> str:
+    """The spec block of a shipped manifest, to rebuild it under the test helper's metadata."""
+    return manifest.split("\nspec:\n", 1)[1]
+
+
+def _problems(tmp: Path, manifest: str, edit: Callable[[str], str] = lambda s: s) -> list[str]:
+    _, chart = chart_from(tmp, _spec(edit(manifest)), api="runway/v1+dev", image=None)
+    return verify_chart(chart).problems
+
+
+def _replace(old: str, new: str) -> Callable[[str], str]:
+    def edit(text: str) -> str:
+        assert old in text, old
+        return text.replace(old, new)
+
+    return edit
+
+
+@pytest.fixture(scope="module")
+def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    output = tmp_path_factory.mktemp("dist") / "charts"
+    result = run_cli("build", str(MANIFESTS), "-o", str(output), "--no-verify")
+    assert result.exit_code == 0, result.stderr
+    return output
+
+
+def _rendered(chart: Path) -> list[dict[str, Any]]:
+    return objects(chart)
+
+
+def _values(chart: Path) -> dict[str, Any]:
+    loaded: dict[str, Any] = YAML(typ="safe").load((chart / "values.yaml").read_text())
+    return loaded
+
+
+def _deployment(found: list[dict[str, Any]]) -> dict[str, Any]:
+    return next(o for o in found if o["kind"] == "Deployment")
+
+
+def _container(found: list[dict[str, Any]]) -> dict[str, Any]:
+    spec = pod_spec(_deployment(found))
+    assert spec is not None
+    first: dict[str, Any] = spec["containers"][0]
+    return first
+
+
+def _contract(
+    name: str, found: list[dict[str, Any]], values: dict[str, Any] | None = None
+) -> list[str]:
+    return contracts.check(name, found, values or {}, "")
+
+
+# KAS --------------------------------------------------------------------------------------------
+
+
+def test_a_config_path_that_is_not_mounted_is_named(tmp_path: Path) -> None:
+    edit = _replace(
+        "websocket_token_secret_file: /etc/kas/secrets/websocket_token_secret",
+        "websocket_token_secret_file: /etc/kas/redis/websocket_token_secret",
+    )
+    problems = _problems(tmp_path, KAS, edit)
+    assert any(
+        "agent.kubernetes_api.websocket_token_secret_file points at "
+        "/etc/kas/redis/websocket_token_secret, which is not mounted" in p
+        for p in problems
+    ), problems
+
+
+def test_a_config_key_kas_does_not_know_is_refused(tmp_path: Path) -> None:
+    edit = _replace(
+        '          listen:\n            network: tcp\n            address: ":8160"',
+        '          listen_address: ":8160"\n          listen:\n            network: tcp\n            address: ":8160"',
+    )
+    problems = _problems(tmp_path, KAS, edit)
+    assert any("workspaces.listen_address is not a kas configuration key" in p for p in problems), (
+        problems
+    )
+
+
+def test_the_redis_block_follows_the_chart_values(shipped: Path) -> None:
+    values = {
+        "redis": {
+            "address": "",
+            "sentinels": ["sentinel-0:26379", "sentinel-1:26379"],
+            "masterName": "gitlab",
+            "database": 2,
+            "tls": True,
+            "password": {"name": "external-redis", "key": "password"},
+            "passwordFile": "/etc/kas/redis/password",
+        }
+    }
+    found = objects(shipped / "kas", {**values, "image": {"repository": "x/kas"}})
+    config = next(
+        o for o in found if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-config")
+    )
+    text = next(iter(config["data"].values()))
+    assert "sentinel:\n    addresses:\n    - sentinel-0:26379" in text
+    assert "master_name: gitlab" in text and "database_index: 2" in text
+    assert "password_file: /etc/kas/redis/password" in text and "tls:\n    enabled: true" in text
+    container = _container(found)
+    assert {
+        "name": "redis-password",
+        "mountPath": "/etc/kas/redis/password",
+        "subPath": "password",
+        "readOnly": True,
+    } in container["volumeMounts"]
+    assert not any(e["name"].startswith("REDIS_") for e in container["env"]), (
+        "KAS reads no REDIS_* env"
+    )
+
+
+def test_a_generated_gitlab_shared_secret_and_a_short_private_secret_are_refused(
+    tmp_path: Path,
+) -> None:
+    edit = _replace(
+        "      existing:\n        name: gitlab-kas-secret\n        key: kas_shared_secret",
+        "      generate:\n        bytes: 32",
+    )
+    edit_private = _replace(
+        "      generate:\n        bytes: 32\n      file: /etc/kas/secrets/private_api_secret",
+        "      generate:\n        length: 32\n      file: /etc/kas/secrets/private_api_secret",
+    )
+    problems = _problems(tmp_path, KAS, lambda s: edit(edit_private(s)))
+    assert any(
+        "gitlab.authentication_secret_file" in p
+        and "GitLab Rails (gitlab_kas.secret_file) must hold the same value" in p
+        for p in problems
+    ), problems
+    assert any(
+        "private_api.listen.authentication_secret_file" in p
+        and "exactly 32 bytes" in p
+        and "holds 24 bytes" in p
+        for p in problems
+    ), problems
+
+
+def test_the_agent_route_as_grpc_is_refused(tmp_path: Path) -> None:
+    edit = _replace(
+        "    - name: agent\n      port: 8150\n      protocol: http",
+        "    - name: agent\n      port: 8150\n      protocol: grpc",
+    )
+    problems = _problems(tmp_path, KAS, edit)
+    assert any("routes / to agent.listen.address as gRPC" in p for p in problems), problems
+    assert any("appProtocol kubernetes.io/h2c" in p for p in problems), problems
+
+
+def test_an_old_kas_without_its_own_private_api_address_is_refused(tmp_path: Path) -> None:
+    edit = _replace(
+        "    OWN_PRIVATE_API_URL: grpc://$(POD_IP):8155\n", '    OWN_PRIVATE_API_PORT: "8155"\n'
+    )
+    problems = _problems(tmp_path, KAS, edit)
+    assert any(
+        "kas 17.9.2 needs env OWN_PRIVATE_API_URL or OWN_PRIVATE_API_CIDR" in p for p in problems
+    ), problems
+    newer = _problems(
+        tmp_path / "new", KAS, lambda s: edit(s).replace("gitlab-kas:v17.9.2", "gitlab-kas:v18.2.0")
+    )
+    assert not any("OWN_PRIVATE_API" in p for p in newer), newer
+
+
+def test_the_own_private_api_url_expands_the_pod_ip(shipped: Path) -> None:
+    container = _container(objects(shipped / "kas", {"image": {"repository": "x/kas"}}))
+    names = [e["name"] for e in container["env"]]
+    assert names.index("POD_IP") < names.index("OWN_PRIVATE_API_URL")
+    assert {"name": "OWN_PRIVATE_API_URL", "value": "grpc://$(POD_IP):8155"} in container["env"]
+
+
+# agentk, proxy, AI Gateway ----------------------------------------------------------------------
+
+
+def test_agentk_without_its_pod_env_is_refused(shipped: Path) -> None:
+    found = _rendered(shipped / "agentk")
+    assert _contract("agentk", found) == []
+    container = _container(found)
+    container["env"] = [e for e in container["env"] if e["name"] != "POD_NAME"]
+    assert _contract("agentk", found) == [
+        f"contract agentk: Deployment/{_deployment(found)['metadata']['name']} container agentk: "
+        "env POD_NAME is required by agentk (it exits at start without it)"
+    ]
+
+
+def test_agentk_without_lease_rights_is_refused(tmp_path: Path) -> None:
+    edit = _replace(
+        "      - api_groups: [coordination.k8s.io]\n        resources: [leases]",
+        "      - api_groups: [coordination.k8s.io]\n        resources: [configmaps]",
+    )
+    problems = _problems(tmp_path, AGENTK, edit)
+    assert any(
+        "may not get, create, update leases (coordination.k8s.io) in its namespace" in p
+        for p in problems
+    ), problems
+
+
+def test_agentk_grants_the_workspace_objects_cluster_wide(shipped: Path) -> None:
+    found = _rendered(shipped / "agentk")
+    roles = [o for o in found if o["kind"] == "ClusterRole"]
+    (role,) = roles
+    resources = {r for rule in role["rules"] for r in rule["resources"]}
+    assert {
+        "namespaces",
+        "deployments",
+        "services",
+        "persistentvolumeclaims",
+        "networkpolicies",
+        "secrets",
+    } <= resources
+    binding = next(o for o in found if o["kind"] == "ClusterRoleBinding")
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+
+
+def test_the_proxy_needs_its_config_from_a_secret_its_label_and_both_hosts(tmp_path: Path) -> None:
+    edit = _replace("      aliases:\n        - workspaces.gitlab.example.com\n", "")
+    problems = _problems(tmp_path, PROXY, edit)
+    assert any("its apex workspaces.gitlab.example.com is not" in p for p in problems), problems
+    renamed = _problems(
+        tmp_path / "b",
+        PROXY.replace("name: gitlab-workspaces-proxy\n", "name: workspaces-proxy\n", 1),
+    )
+    # chart_from names every service svc: the label comes from the chart name
+    assert any("pod label app.kubernetes.io/name is 'svc'" in p for p in renamed), renamed
+    no_flag = _problems(
+        tmp_path / "c", PROXY, _replace("  args: [-config, /app/config/config.yaml]\n", "")
+    )
+    assert any("args lack -config, which gitlab-workspaces-proxy requires" in p for p in no_flag), (
+        no_flag
+    )
+
+
+def test_the_proxy_config_in_a_config_map_is_refused(shipped: Path) -> None:
+    found = _rendered(shipped / "gitlab-workspaces-proxy")
+    spec = pod_spec(_deployment(found))
+    assert spec is not None
+    config = next(v for v in spec["volumes"] if v["name"].startswith("secret-config"))
+    config.pop("secret")
+    config["configMap"] = {
+        "name": "proxy-config",
+        "items": [{"key": "config.yaml", "path": "value"}],
+    }
+    found.append(
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": "proxy-config"},
+            "data": {"config.yaml": "auth: {}\n"},
+        }
+    )
+    problems = _contract("gitlab-workspaces-proxy", found)
+    assert any("holds credentials but comes from configMap proxy-config" in p for p in problems), (
+        problems
+    )
+
+
+def test_the_ai_gateway_port_must_be_the_port_the_chart_serves(tmp_path: Path) -> None:
+    manifest = (MANIFESTS / "ai-gateway" / "runway.yml").read_text()
+    problems = _problems(tmp_path, manifest, _replace('    AIGW_FASTAPI__API_PORT: "8080"\n', ""))
+    assert any(
+        "the application listens on 5000 (AIGW_FASTAPI__API_PORT unset, so 5000) but the chart "
+        "serves and probes listener http on 8080" in p
+        for p in problems
+    ), problems
+
+
+# generic wiring ----------------------------------------------------------------------------------
+
+
+def test_a_secret_file_and_a_config_file_at_one_path_are_refused(tmp_path: Path) -> None:
+    spec = """  image: registry.example.com/svc:1.0.0
+  listeners:
+    - name: http
+      port: 8080
+  secrets:
+    - name: token
+      existing: {name: svc-token, key: token}
+      file: /etc/svc/app.conf
+  config_files:
+    - path: /etc/svc/app.conf
+      content: "a = 1\\n"
+"""
+    _, chart = chart_from(tmp_path, spec, api="runway/v1+dev", image=None)
+    problems = verify_chart(chart).problems
+    assert any("volumeMounts" in p and "the same path as volume config" in p for p in problems), (
+        problems
+    )
+
+
+@pytest.mark.parametrize(
+    ("plant", "expected"),
+    [
+        (
+            lambda spec, c: spec["volumes"].append(
+                {"name": "gone", "secret": {"secretName": "nowhere"}}
+            ),
+            "volume gone names Secret nowhere, which the chart does not create",
+        ),
+        (
+            lambda spec, c: c["volumeMounts"].append({"name": "tmp", "mountPath": "/etc/../etc/x"}),
+            "not a normalised path",
+        ),
+        (
+            lambda spec, c: c["volumeMounts"].append({"name": "tmp", "mountPath": "/"}),
+            "mounts over the root filesystem",
+        ),
+        (
+            lambda spec, c: c["volumeMounts"].append({"name": "other", "mountPath": "/tmp"}),
+            "shadows the chart's writable /tmp",
+        ),
+        (
+            lambda spec, c: c["env"].append(
+                {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "missing", "key": "k"}}}
+            ),
+            "env TOKEN names Secret missing",
+        ),
+        (
+            lambda spec, c: c["env"].append({"name": "CA_FILE", "value": "/etc/ssl/ca.pem"}),
+            "env CA_FILE points at /etc/ssl/ca.pem, which is not mounted",
+        ),
+        (
+            lambda spec, c: c.update(readinessProbe={"tcpSocket": {"port": 9999}}),
+            "readinessProbe tcpSocket port 9999 is not a container port",
+        ),
+        (
+            lambda spec, c: spec.update(serviceAccountName="ghost"),
+            "serviceAccountName names ServiceAccount ghost",
+        ),
+    ],
+)
+def test_each_pod_wiring_defect_is_named(shipped: Path, plant: Any, expected: str) -> None:
+    found = _rendered(shipped / "agentk")
+    values = _values(shipped / "agentk")
+    assert wiring.check(found, values) == []
+    spec = pod_spec(_deployment(found))
+    assert spec is not None
+    plant(spec, spec["containers"][0])
+    problems = wiring.check(found, values)
+    assert any(expected in p for p in problems), problems
+
+
+def test_routes_services_and_roles_that_lead_nowhere_are_named(shipped: Path) -> None:
+    found = _rendered(shipped / "kas")
+    assert (
+        wiring.check(
+            found,
+            {
+                "secrets": {"s": {"existing": {"name": "gitlab-kas-secret"}}},
+                "redis": {"password": {"name": "gitlab-redis-secret"}},
+            },
+        )
+        == []
+    )
+    planted = copy.deepcopy(found)
+    ingress = next(o for o in planted if o["kind"] == "Ingress")
+    ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]["port"] = {"name": "nope"}
+    service = next(o for o in planted if o["kind"] == "Service")
+    service["spec"]["ports"][0]["targetPort"] = "missing"
+    twin = copy.deepcopy(next(o for o in planted if o["kind"] == "Ingress" and o is not ingress))
+    twin["metadata"]["name"] = "twin"
+    planted.append(twin)
+    planted.append(
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {"name": "b"},
+            "roleRef": {"kind": "Role", "name": "absent"},
+            "subjects": [],
+        }
+    )
+    problems = "\n".join(wiring.check(planted, {}))
+    assert "backend port nope is not a port of Service" in problems
+    assert "targets missing, which no selected container declares" in problems
+    assert "is also claimed by Ingress/" in problems
+    assert "roleRef Role/absent is not created by the chart" in problems
+    assert (
+        "names Secret gitlab-kas-secret, which the chart does not create and values do not declare"
+        in problems
+    )
+
+
+def test_a_config_map_over_one_mebibyte_is_refused() -> None:
+    big = {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {"name": "big"},
+        "data": {"a": "x" * (1024 * 1024)},
+    }
+    assert wiring.check([big], {}) == [
+        "ConfigMap/big: 1048577 bytes of data, over Kubernetes' limit of 1 MiB; split it or mount it from a volume"
+    ]
+
+
+# CEL ---------------------------------------------------------------------------------------------
+
+
+def _gateway(*hosts: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
+        "metadata": {"name": "kas"},
+        "spec": {
+            "gatewayClassName": "gke-l7-global-external-managed",
+            "listeners": [
+                {"name": f"l{i}", "protocol": "HTTPS", "port": 443, "hostname": h}
+                for i, h in enumerate(hosts)
+            ],
+        },
+    }
+
+
+def test_two_https_listeners_with_one_hostname_break_the_gateway_cel_rule() -> None:
+    assert cel.check(_gateway("kas.example.com", "kas-2.example.com")) == []
+    assert cel.check(_gateway("kas.example.com", "kas.example.com")) == [
+        "Gateway/kas: spec.listeners: Combination of port, protocol and hostname must be unique for each listener"
+    ]
+    terminated = _gateway("kas.example.com")
+    terminated["spec"]["listeners"][0]["tls"] = {"mode": "Terminate"}
+    assert cel.check(terminated) == [
+        "Gateway/kas: spec.listeners[0].tls: certificateRefs or options must be specified when mode is Terminate"
+    ]
+    terminated["spec"]["listeners"][0]["tls"]["certificateRefs"] = [{"name": "kas-tls"}]
+    assert cel.check(terminated) == []
+
+
+def test_the_kas_gateway_has_one_listener_per_host(shipped: Path) -> None:
+    values = {
+        "image": {"repository": "x/kas"},
+        "gateway": {
+            "enabled": True,
+            "create": {"enabled": True, "className": "gke-l7-global-external-managed"},
+        },
+    }
+    found = objects(shipped / "kas", values)
+    gateway = next(o for o in found if o["kind"] == "Gateway")
+    hosts = [listener["hostname"] for listener in gateway["spec"]["listeners"]]
+    assert sorted(hosts) == ["*.kas-tunnel.gitlab.example.com", "kas.gitlab.example.com"]
+    assert cel.check(gateway) == []
+
+
+# the system --------------------------------------------------------------------------------------
+
+
+def test_the_shipped_self_managed_system_holds_together(shipped: Path) -> None:
+    parts = [render(shipped / name) for name in ("kas", "agentk", "gitlab-workspaces-proxy")]
+    report = check(parts)
+    assert report.problems == []
+    assert report.objects > 20
+
+
+def test_agentk_pointing_at_an_unrouted_host_or_a_grpc_route_is_named(shipped: Path) -> None:
+    kas, agentk = render(shipped / "kas"), render(shipped / "agentk")
+    moved = copy.deepcopy(agentk)
+    container = _container(moved.objects)
+    container["args"] = [
+        "--token-file=/etc/agentk/secrets/token",
+        "--kas-address=wss://kas.elsewhere.example.com",
+    ]
+    assert check([kas, moved]).problems == [
+        "agentk: --kas-address=wss://kas.elsewhere.example.com: no installed chart routes host "
+        "kas.elsewhere.example.com; give KAS's agent listener that host"
+    ]
+    grpc = copy.deepcopy(kas)
+    ingress = next(
+        o for o in grpc.objects if o["kind"] == "Ingress" and o["metadata"]["name"] == "kas-agent"
+    )
+    ingress["metadata"]["annotations"]["nginx.ingress.kubernetes.io/backend-protocol"] = "GRPC"
+    assert any("sends it as gRPC" in p for p in check([grpc, agentk]).problems)
+    assert check([agentk]).problems == [
+        "agentk: --kas-address=wss://kas.gitlab.example.com: no KAS chart is installed with it; add the kas chart"
+    ]
+    internal = copy.deepcopy(agentk)
+    _container(internal.objects)["args"] = [
+        "--token-file=/etc/agentk/secrets/token",
+        "--kas-address=grpc://kas.gitlab.svc:8150",
+    ]
+    assert check([kas, internal]).problems == []
+    _container(internal.objects)["args"] = [
+        "--token-file=/etc/agentk/secrets/token",
+        "--kas-address=grpc://kas.gitlab.svc:8153",
+    ]
+    assert check([kas, internal]).problems == [
+        "agentk: --kas-address=grpc://kas.gitlab.svc:8153: Service kas port 8153 reaches container "
+        "port 8153, but KAS takes agents on 8150 (agent.listen.address)"
+    ]
+
+
+def test_workspace_services_must_carry_what_the_proxy_discovers_them_by(tmp_path: Path) -> None:
+    service: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": "ws-1", "labels": {}, "annotations": {}},
+        "spec": {"ports": [{"port": 60001}]},
+    }
+    path = tmp_path / "objects.yaml"
+    path.write_text(__import__("json").dumps(service))
+    assert check([load_objects(path)]).problems == [
+        "objects.yaml: Service/ws-1 lacks label agent.gitlab.com/id, annotation "
+        "workspaces.gitlab.com/host-template, annotation workspaces.gitlab.com/id; the "
+        "workspaces proxy discovers workspaces only by them"
+    ]
+    service["metadata"] = {
+        "name": "ws-1",
+        "labels": {"agent.gitlab.com/id": "7"},
+        "annotations": {
+            "workspaces.gitlab.com/host-template": "{{.port}}-ws-1.workspaces.example.com",
+            "workspaces.gitlab.com/id": "1",
+        },
+    }
+    assert check([Installed("objects.yaml", [service])]).problems == []
+
+
+def test_verify_together_on_the_command_line(shipped: Path, tmp_path: Path) -> None:
+    charts = [str(shipped / n) for n in ("kas", "agentk", "gitlab-workspaces-proxy")]
+    result = run_cli("verify", "--together", *charts)
+    assert result.exit_code == 0, result.stderr
+    assert "verify together kas, agentk, gitlab-workspaces-proxy: ok" in result.stdout
+    stray = tmp_path / "ws.yaml"
+    stray.write_text(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: ws}\nspec: {ports: [{port: 1}]}\n"
+    )
+    failed = run_cli("verify", "--together", *charts, str(stray))
+    assert failed.exit_code == 1
+    assert "ws.yaml: Service/ws lacks label agent.gitlab.com/id" in failed.stderr
+    usage = run_cli("verify", str(stray))
+    assert usage.exit_code == 2 and "only --together takes files" in usage.stderr
+
+
+def test_contract_names_match_the_manifest_model() -> None:
+    from typing import get_args
+
+    from runway.manifest.models import CONTRACT
+
+    assert sorted(get_args(CONTRACT)) == contracts.names()
