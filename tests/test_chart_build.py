@@ -30,7 +30,8 @@ def shipped(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_shipped_chart_verifies(shipped: Path, chart: str) -> None:
     report = verify_chart(shipped / chart)
     assert report.problems == []
-    assert report.renders == 2 and report.objects > 10
+    profiles = len(list((shipped / chart / "profiles").glob("*.yaml")))
+    assert report.renders == 2 + profiles and report.objects > 10
 
 
 def test_build_is_byte_identical_and_order_independent(tmp_path: Path) -> None:

@@ -61,7 +61,7 @@ def self_managed(chart: v.ChartValues) -> list[Profile]:
             },
         ),
     ]
-    if chart.secrets:
+    if any(not secret.existing for secret in chart.secrets.values()):
         found.append(
             Profile(
                 "existing-secrets",
@@ -71,6 +71,7 @@ def self_managed(chart: v.ChartValues) -> list[Profile]:
                     "secrets": {
                         name: {"existing": {"name": name, "key": "value"}}
                         for name in sorted(chart.secrets)
+                        if not chart.secrets[name].existing
                     }
                 },
             )

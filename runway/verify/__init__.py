@@ -88,6 +88,18 @@ def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
+def rendered_objects(rendered: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
+    """(template, object) for every object Helm rendered, in template order."""
+    yaml = YAML(typ="safe")
+    return [
+        (template, obj)
+        for template, text in sorted(rendered.items())
+        if template.endswith((".yaml", ".yml"))
+        for obj in yaml.load_all(text)
+        if obj
+    ]
+
+
 def verify_chart(chart: Path) -> ChartReport:
     from runway import helm
     from runway.verify import cel, contracts, hardening, kube, wiring
@@ -120,40 +132,42 @@ def verify_chart(chart: Path) -> ChartReport:
         "default values": base,
         "representative values": merge(base, representative_values(defaults)),
     }
+    profiles = {
+        f"profile {path.stem}": merge(base, yaml.load(path.read_text()) or {})
+        for path in sorted((chart / "profiles").glob("*.yaml"))
+    }
     checked: dict[str, list[str]] = {}  # schema problems by object: shared objects are checked once
-    for label, values in cases.items():
-        result = helm.lint(chart, values, LINT_KUBE_VERSION)
-        report.problems.extend(f"lint ({label}): {e}" for e in result.errors)
-        report.warnings.extend(f"lint ({label}): {w}" for w in result.warnings)
+    for label, values in {**cases, **profiles}.items():
+        form = label in cases  # profiles: the same templates, so function checks only
+        if form:
+            result = helm.lint(chart, values, LINT_KUBE_VERSION)
+            report.problems.extend(f"lint ({label}): {e}" for e in result.errors)
+            report.warnings.extend(f"lint ({label}): {w}" for w in result.warnings)
         try:
-            rendered = helm.render(chart, values, name=RELEASE, namespace=NAMESPACE)
+            objects = rendered_objects(
+                helm.render(chart, values, name=RELEASE, namespace=NAMESPACE)
+            )
         except VerifyError as err:
             report.problems.append(f"render ({label}): {err}")
             continue
         report.renders += 1
-        objects: list[dict[str, Any]] = []
-        for template, text in sorted(rendered.items()):
-            if not template.endswith((".yaml", ".yml")):
-                continue
-            for obj in yaml.load_all(text):
-                if not obj:
-                    continue
-                objects.append(obj)
-                report.objects += 1
-                where = f"{label}: {template}: {obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
-                text = json.dumps(obj, sort_keys=True)
-                if text not in checked:
-                    checked[text] = kube.validate_object(json.loads(text))
-                report.problems.extend(f"{where}: {p}" for p in checked[text])
-                report.problems.extend(f"{label}: {p}" for p in hardening.check(obj))
-                report.problems.extend(f"{label}: {p}" for p in cel.check(obj))
+        for template, obj in objects if form else ():
+            report.objects += 1
+            where = (
+                f"{label}: {template}: {obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+            )
+            key = json.dumps(obj, sort_keys=True)
+            if key not in checked:
+                checked[key] = kube.validate_object(json.loads(key))
+            report.problems.extend(f"{where}: {p}" for p in checked[key])
+            report.problems.extend(f"{label}: {p}" for p in hardening.check(obj))
+            report.problems.extend(f"{label}: {p}" for p in cel.check(obj))
+        found = [obj for _, obj in objects]
         effective = merge(defaults, values)
-        report.problems.extend(f"{label}: {p}" for p in wiring.check(objects, effective))
-        if contract and label == "default values":
+        report.problems.extend(f"{label}: {p}" for p in wiring.check(found, effective))
+        if contract and label != "representative values":
+            version = str(meta.get("appVersion", ""))
             report.problems.extend(
-                f"{label}: {p}"
-                for p in contracts.check(
-                    contract, objects, effective, str(meta.get("appVersion", ""))
-                )
+                f"{label}: {p}" for p in contracts.check(contract, found, effective, version)
             )
     return report

@@ -48,7 +48,7 @@ class SystemReport:
 def render(chart: Path, namespace: str = NAMESPACE) -> Installed:
     """A chart with its default values, released under its own name (as INSTALL.md does)."""
     from runway import helm
-    from runway.verify import PLACEHOLDER_IMAGE
+    from runway.verify import PLACEHOLDER_IMAGE, rendered_objects
 
     yaml = YAML(typ="safe")
     meta = yaml.load((chart / "Chart.yaml").read_text()) or {}
@@ -56,13 +56,7 @@ def render(chart: Path, namespace: str = NAMESPACE) -> Installed:
     values = {} if (defaults.get("image") or {}).get("repository") else PLACEHOLDER_IMAGE
     name = str(meta.get("name", chart.name))
     rendered = helm.render(chart, values, name=name, namespace=namespace)
-    objects = [
-        o
-        for template, text in sorted(rendered.items())
-        if template.endswith((".yaml", ".yml"))
-        for o in yaml.load_all(text)
-        if o
-    ]
+    objects = [obj for _, obj in rendered_objects(rendered)]
     contract = str((meta.get("annotations") or {}).get(contracts.ANNOTATION, ""))
     return Installed(name, objects, contract)
 
