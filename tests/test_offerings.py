@@ -148,8 +148,9 @@ def test_managed_self_hosted_bundle_validates_and_its_release_renders_hardened(
         if f.name != "kustomization.yaml"
         for o in _load(f)
     ]
-    kinds = sorted(o["kind"] for o in objects)
-    assert kinds == ["HelmRelease", "Namespace", "OCIRepository", "Secret", "Secret"]
+    kinds = sorted(o["kind"] for o in objects if o["kind"] != "Secret")
+    assert kinds == ["HelmRelease", "Namespace", "OCIRepository"]
+    filled = {o["metadata"]["name"]: o["stringData"] for o in objects if o["kind"] == "Secret"}
     assert _problems(objects) == []
     source = next(o for o in objects if o["kind"] == "OCIRepository")
     assert source["spec"]["url"] == f"oci://registry.example.com/charts/stable/{service}"
@@ -169,10 +170,21 @@ def test_managed_self_hosted_bundle_validates_and_its_release_renders_hardened(
         f.name for f in tmp_path.glob("*.yaml") if f.name != "kustomization.yaml"
     )
     described = json.loads((tmp_path / "turnup.json").read_text())
-    assert [f["variable"] for f in described["fill"]] == [
-        "RUNWAY_REGISTRATION_TOKEN",
-        "RUNWAY_GITLAB_ACCESS_TOKEN",
-    ]
+    variables = [f["variable"] for f in described["fill"]]
+    assert variables[:2] == ["RUNWAY_REGISTRATION_TOKEN", "RUNWAY_GITLAB_ACCESS_TOKEN"]
+    values = YAML(typ="safe").load((charts / service / "values.yaml").read_text())
+    existing = [s["existing"] for s in values["secrets"].values() if s.get("existing")]
+    if values.get("redis") and values["redis"].get("password"):
+        existing.append(values["redis"]["password"])
+    assert len(variables) == 2 + len(existing)
+    for ref in existing:
+        assert filled[ref["name"]][ref["key"]].startswith("${RUNWAY_SECRET_"), (
+            "the instance fills every existing Secret the chart reads"
+        )
+    if service == "kas":
+        assert filled["gitlab-kas-secret"] == {
+            "kas_shared_secret": "${RUNWAY_SECRET_GITLAB_KAS_SECRET}"
+        }
 
 
 @pytest.mark.parametrize("service", SERVICES)

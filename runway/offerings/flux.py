@@ -11,6 +11,7 @@ write carries a token.
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
 from runway.manifest.kubernetes import merge
@@ -40,6 +41,9 @@ class BundleOptions:
     cosign_secret: str | None = None
     insecure: bool = False
     interval: str = "10m"
+    existing_secrets: tuple[tuple[str, str, str], ...] = ()
+    """(Secret name, key, what it is) of every existing Secret the chart reads, e.g. KAS's
+    GitLab shared secret: the GitLab instance holds those values, so it fills them too."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -66,12 +70,28 @@ def secrets_to_fill(options: BundleOptions) -> list[FilledSecret]:
             ACCESS_TOKEN_VARIABLE,
             "access token the service uses to call GitLab",
         ),
+        *(
+            FilledSecret(name, key, _variable(name), purpose)
+            for name, key, purpose in options.existing_secrets
+        ),
     ]
+
+
+def _variable(secret: str) -> str:
+    return "RUNWAY_SECRET_" + re.sub(r"[^A-Z0-9]", "_", secret.upper())
+
+
+def _by_secret(items: list[FilledSecret]) -> dict[str, dict[str, FilledSecret]]:
+    """Secret name → key → what fills it (two keys of one Secret make one object)."""
+    found: dict[str, dict[str, FilledSecret]] = {}
+    for item in items:
+        found.setdefault(item.name, {})[item.key] = item
+    return found
 
 
 def release_values(options: BundleOptions, offering_values: dict[str, Any]) -> dict[str, Any]:
     """The HelmRelease's inline values: registration and the access token, then the offering's."""
-    registration, access = secrets_to_fill(options)
+    registration, access, *_ = secrets_to_fill(options)
     wiring: dict[str, Any] = {
         "env": {"RUNWAY_GITLAB_URL": options.gitlab_url},
         "secrets": {
@@ -112,14 +132,14 @@ def bundle(
             "kind": "Secret",
             "type": "Opaque",
             "metadata": {
-                "name": item.name,
+                "name": name,
                 "namespace": options.namespace,
                 "labels": dict(MANAGED_BY),
                 "annotations": {"runway.gitlab.com/filled-by": "gitlab-instance"},
             },
-            "stringData": {item.key: f"${{{item.variable}}}"},
+            "stringData": {key: f"${{{item.variable}}}" for key, item in items.items()},
         }
-        for item in secrets_to_fill(options)
+        for name, items in _by_secret(secrets_to_fill(options)).items()
     ]
     return {
         "namespace.yaml": [namespace],

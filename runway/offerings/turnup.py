@@ -151,5 +151,20 @@ def bundle_options(
         pull_secret=pull_secret,
         cosign_secret=cosign_secret,
         insecure=insecure,
+        existing_secrets=_existing_secrets(spec),
     )
     return options, resolved
+
+
+def _existing_secrets(spec: ChartSpec) -> tuple[tuple[str, str, str], ...]:
+    found = [
+        (ref["name"], ref["key"], f"secret {name} of {spec.name}")
+        for name, secret in sorted(spec.values.secrets.items())
+        if (ref := secret.existing)
+    ]
+    redis = spec.values.redis
+    if redis is not None and redis.password:
+        found.append(
+            (redis.password["name"], redis.password["key"], f"Redis password of {spec.name}")
+        )
+    return tuple(found)
