@@ -301,10 +301,15 @@ def test_a_secret_file_and_a_config_file_at_one_path_are_refused(tmp_path: Path)
     - path: /etc/svc/app.conf
       content: "a = 1\\n"
 """
-    _, chart = chart_from(tmp_path, spec, api="runway/v1+dev", image=None)
-    problems = verify_chart(chart).problems
-    assert any("volumeMounts" in p and "the same path as volume config" in p for p in problems), (
-        problems
+    source = tmp_path / "svc"
+    source.mkdir()
+    (source / "runway.yml").write_text(
+        "apiVersion: runway/v1+dev\nkind: RunwayService\nmetadata:\n  name: svc\nspec:\n" + spec
+    )
+    result = run_cli("validate", str(source))
+    assert result.exit_code == 1
+    assert (
+        "spec: config file and secret token are both mounted at /etc/svc/app.conf" in result.stderr
     )
 
 
@@ -324,6 +329,10 @@ def test_a_secret_file_and_a_config_file_at_one_path_are_refused(tmp_path: Path)
         (
             lambda spec, c: c["volumeMounts"].append({"name": "tmp", "mountPath": "/"}),
             "mounts over the root filesystem",
+        ),
+        (
+            lambda spec, c: c["volumeMounts"].append(dict(c["volumeMounts"][-1], name="tmp")),
+            "the same path as volume",
         ),
         (
             lambda spec, c: c["volumeMounts"].append({"name": "other", "mountPath": "/tmp"}),

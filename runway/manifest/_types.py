@@ -75,11 +75,12 @@ AbsolutePath = Annotated[str, Field(pattern=r"^/[^\x00]*$", max_length=4096)]
 
 
 def _stringify(value: object) -> object:
-    """Env values may be written as ints or bools; Kubernetes wants strings."""
+    """Env values may be written as numbers or bools; Kubernetes wants strings, as written
+    (`1.10` stays `1.10`, `0x1F` stays `0x1F`: the loader keeps each number's text)."""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return str(value)
+        return str(getattr(value, "text", value))
     return value
 
 

@@ -273,6 +273,18 @@ def validate_document(document: Document, diagnostics: list[Diagnostic]) -> Any:
             )
         )
         return None
+    for field in ("apiVersion", "kind"):
+        if field in data and not isinstance(data[field], str):
+            diagnostics.append(
+                Diagnostic(
+                    document.file,
+                    f"{field} must be a string, not {type(data[field]).__name__}",
+                    *document.position((field,)),
+                    field=field,
+                    hint="e.g. apiVersion: runway/v1 and kind: RunwayService",
+                )
+            )
+            return None
     api_version = data.get("apiVersion", models.API_V1)
     kind = data.get("kind")
     if api_version == models.API_BETA:

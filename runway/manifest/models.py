@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import itertools
+import posixpath
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -179,6 +180,30 @@ class DevReadinessProbe(ReadinessProbe):
     target: ProbeTarget | None = None
 
 
+def _mount_paths(paths: list[tuple[str, str]]) -> None:
+    """Files the chart mounts: normalised, not over / or the chart's /tmp, none inside another."""
+    seen: dict[str, str] = {}
+    for what, path in paths:
+        if ".." in path.split("/") or posixpath.normpath(path) != path:
+            raise ValueError(
+                f"{what}: {path} is not a normalised path; write it without '..', '.', '//' or a trailing '/'"
+            )
+        if path == "/" or path == "/tmp" or path.startswith("/tmp/"):
+            raise ValueError(
+                f"{what}: {path} would shadow {'the root filesystem' if path == '/' else 'the writable /tmp the chart mounts'}; use a directory of its own, e.g. /etc/<service>/"
+            )
+        if path in seen:
+            raise ValueError(
+                f"{what} and {seen[path]} are both mounted at {path}; give each its own path"
+            )
+        for other, owner in seen.items():
+            if other.startswith(path + "/") or path.startswith(other + "/"):
+                raise ValueError(
+                    f"{what} at {path} and {owner} at {other}: a file cannot sit inside another file's path"
+                )
+        seen[path] = what
+
+
 CONTRACT = Literal["kas", "agentk", "gitlab-workspaces-proxy", "ai-gateway"]
 
 
@@ -217,6 +242,10 @@ class DevServiceSpec(ServiceSpec):
         _no_repeats("listener port", [str(p) for p in ports])
         _no_repeats("secret", [item.name for item in self.secrets])
         _no_repeats("config file path", [item.path for item in self.config_files])
+        _mount_paths(
+            [(f"secret {s.name}", s.file) for s in self.secrets if s.file]
+            + [("config file", f.path) for f in self.config_files]
+        )
         if any(f.redis_at for f in self.config_files) and not (
             self.datastores and self.datastores.redis
         ):
