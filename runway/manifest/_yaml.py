@@ -127,25 +127,27 @@ class _Builder:
     def _scalar(self, node: ScalarNode) -> Any:
         if node.tag == _TIMESTAMP_TAG:
             return str(node.value)
-        if not node.tag.startswith(_CORE_TAGS):
+        tag = str(node.tag or "")
+        if not tag.startswith(_CORE_TAGS):
             raise _Reject(
-                f"unknown YAML tag {node.tag}",
+                f"unknown YAML tag {tag}",
                 node,
                 "manifests use plain YAML values; remove the tag (quote the value to keep it text)",
             )
         try:
             value = self._yaml.constructor.construct_object(node, deep=True)
         except (YAMLError, ValueError, TypeError, LookupError) as err:
-            tag = node.tag.replace("tag:yaml.org,2002:", "!!")
             raise _Reject(
-                f"{node.value!r} is not a valid {tag} value ({type(err).__name__})",
+                f"{node.value!r} is not a valid {tag.replace(_CORE_TAGS, '!!')} value ({type(err).__name__})",
                 node,
                 "remove the tag, or quote the value to keep it text",
             ) from None
         if isinstance(value, datetime.date | bytes | set):
             return str(node.value)
-        if isinstance(value, int | float) and not isinstance(value, bool) and not node.style:
-            return (WrittenInt if isinstance(value, int) else WrittenFloat)(value, node.value)
+        if not node.style and isinstance(value, int) and not isinstance(value, bool):
+            return WrittenInt(value, node.value)
+        if not node.style and isinstance(value, float):
+            return WrittenFloat(value, node.value)
         return value
 
     def _mapping(self, node: MappingNode, path: FieldPath) -> dict[Any, Any]:
