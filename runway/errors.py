@@ -79,6 +79,10 @@ class BuildError(RunwayError):
     """A chart could not be compiled or written."""
 
 
+class OutputError(RunwayError):
+    """An output path cannot be written (a file where a directory belongs, no permission, …)."""
+
+
 class VerifyError(RunwayError):
     """A chart failed verification."""
 

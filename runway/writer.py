@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
+
+from runway.errors import OutputError
 
 
 def write_text_atomic(path: Path, text: str) -> None:
@@ -14,6 +16,13 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 
 def write_bytes_atomic(path: Path, data: bytes) -> None:
+    with _writing(path):
+        _write_bytes(path, data)
+
+
+def _write_bytes(path: Path, data: bytes) -> None:
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a directory", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -28,9 +37,18 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
 
 def write_tree_atomic(target: Path, files: Mapping[str, bytes]) -> bool:
     """Replace directory `target` with exactly `files`; returns False when nothing changed."""
+    with _writing(target):
+        return _write_tree(target, files)
+
+
+def _write_tree(target: Path, files: Mapping[str, bytes]) -> bool:
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(20, "is a file, not a directory", str(target))
     if target.is_dir() and _same_tree(target, files):
+        remove_stale(target)
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale(target)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
         for relative, data in sorted(files.items()):
@@ -58,3 +76,57 @@ def _same_tree(target: Path, files: Mapping[str, bytes]) -> bool:
     if existing != set(files):
         return False
     return all((target / name).read_bytes() == data for name, data in files.items())
+
+
+def complete_directories(parent: Path, marker: str) -> list[Path]:
+    """Directories of `parent` holding `marker`, leaving out hidden ones (a killed write's
+    staging directory is hidden and may be partial)."""
+    if not parent.is_dir():
+        return []
+    return sorted(
+        p for p in parent.iterdir() if not p.name.startswith(".") and (p / marker).is_file()
+    )
+
+
+def remove_stale(target: Path) -> None:
+    """Staging and old copies a killed run left beside `target` (`.NAME.*`)."""
+    for stale in _stale(target):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _stale(target: Path) -> Iterator[Path]:
+    if target.parent.is_dir():
+        for entry in target.parent.iterdir():
+            if entry.is_dir() and entry.name.startswith(f".{target.name}."):
+                yield entry
+
+
+class _writing:
+    """Turns an OS error while writing `path` into one message naming it."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: object
+    ) -> None:
+        if isinstance(error, OSError):
+            where = error.filename or self.path
+            reason = error.strerror or str(error)
+            if isinstance(error, FileExistsError | NotADirectoryError):
+                where = next(
+                    (
+                        p
+                        for p in (Path(where), *Path(where).parents)
+                        if p.exists() and not p.is_dir()
+                    ),
+                    Path(where),
+                )
+                reason = "is a file, not a directory"
+            raise OutputError(
+                f"cannot write {self.path}: {where} {reason}; "
+                "choose another output (-o) or fix its permissions"
+            ) from None

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_cli
+from tests.conftest import MANIFESTS, run_cli
 
 HEAD = "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: svc}\n"
 
@@ -134,3 +134,114 @@ def test_mount_paths_that_collide_or_shadow_are_refused_at_validate(
     result = run_cli("validate", str(folder))
     assert result.exit_code == 1
     assert message in result.stderr, result.stderr
+
+
+def _outputs(tmp_path: Path) -> dict[str, list[str]]:
+    devfile = str(Path(__file__).parent / "fixtures" / "workspace" / "default.devfile.yaml")
+    charts = tmp_path / "charts"
+    assert (
+        run_cli("build", str(MANIFESTS / "agentk"), "-o", str(charts), "--no-verify").exit_code == 0
+    )
+    return {
+        "build": ["build", str(MANIFESTS / "agentk"), "--no-verify", "-o"],
+        "package": ["package", str(charts / "agentk"), "-o"],
+        "schema": ["schema", "-o"],
+        "turnup": ["turnup", str(MANIFESTS / "agentk"), "--offering", "self-managed", "-o"],
+        "workspace job": [
+            "workspace",
+            "job",
+            devfile,
+            "--workspace",
+            "w",
+            "--kas-address",
+            "wss://kas.example.com",
+            "-o",
+        ],
+        "workspace manifests": [
+            "workspace",
+            "manifests",
+            devfile,
+            "--workspace",
+            "w",
+            "--namespace",
+            "ws",
+            "--kas-address",
+            "wss://kas.example.com",
+            "-o",
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    "command", ["build", "package", "schema", "turnup", "workspace job", "workspace manifests"]
+)
+def test_an_output_under_a_file_or_where_nothing_may_be_written_is_one_message(
+    tmp_path: Path, command: str
+) -> None:
+    args = _outputs(tmp_path)[command]
+    blocker = tmp_path / "a-file"
+    blocker.write_text("keep me\n")
+    for target in (blocker / "out" / "x.yaml", Path("/proc/1/runway-out/x.yaml")):
+        result = run_cli(*args, str(target))
+        assert result.exit_code == 1, (command, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert result.stderr.startswith("runway: cannot write "), result.stderr
+        assert "choose another output (-o)" in result.stderr
+    assert blocker.read_text() == "keep me\n"
+
+
+def test_a_killed_build_leaves_nothing_that_a_later_build_or_package_picks_up(
+    tmp_path: Path,
+) -> None:
+    """A build killed at random points, then build and package again: only complete charts."""
+    import random
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    out = tmp_path / "charts"
+    rng = random.Random(7)
+    for _ in range(4):
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from runway.cli import main; main()",
+                "build",
+                str(MANIFESTS),
+                "-o",
+                str(out),
+                "--no-verify",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        time.sleep(rng.uniform(0.3, 1.5))
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    # A staging directory as a killed write leaves it: hidden, with a Chart.yaml but incomplete.
+    partial = out / ".kas.abc123"
+    partial.mkdir(parents=True)
+    (partial / "Chart.yaml").write_text("apiVersion: v2\nname: kas\nversion: 0.1.0\n")
+    rebuilt = run_cli("build", str(MANIFESTS), "-o", str(out), "--no-verify")
+    assert rebuilt.exit_code == 0, rebuilt.stderr
+    assert not [p for p in out.iterdir() if p.name.startswith(".") and p.is_dir()]
+    (out / ".agentk.stale").mkdir()
+    (out / ".agentk.stale" / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: agentk\nversion: 9.9.9\n"
+    )
+    packages = tmp_path / "packages"
+    cwd = Path.cwd()
+    try:
+        import os
+
+        os.chdir(tmp_path)
+        (tmp_path / "dist").mkdir()
+        (tmp_path / "dist" / "charts").symlink_to(out)
+        packed = run_cli("package", "-o", str(packages))
+    finally:
+        os.chdir(cwd)
+    assert packed.exit_code == 0, packed.stderr
+    names = sorted(p.name for p in packages.glob("*.tgz"))
+    assert names == sorted(f"{d.name}-0.1.0.tgz" for d in MANIFESTS.iterdir() if d.is_dir())

@@ -20,7 +20,7 @@ from runway.chart.resolve import BuildOptions, ChartSpec, resolve
 from runway.errors import Diagnostic, Severity
 from runway.manifest import _types
 from runway.manifest.loader import Service
-from runway.writer import write_text_atomic, write_tree_atomic
+from runway.writer import remove_stale, write_text_atomic, write_tree_atomic
 
 CACHE_NAME = ".runway-build-cache.json"
 
@@ -60,6 +60,7 @@ def build_services(
                 for w in (stored if isinstance(stored, list) else [])
             )
             fresh.append(BuiltChart(name, output / name, False, warnings))
+            remove_stale(output / name)
             continue
         compiled.append((service, *compile_service(service, options)))
     built = list(fresh)

@@ -13,6 +13,7 @@ from runway.cli._common import (
     DEFAULT_MANIFESTS,
     handle_errors,
 )
+from runway.writer import complete_directories
 
 
 @main.command()
@@ -155,7 +156,7 @@ def verify_command(charts: tuple[Path, ...], together: bool) -> None:
     """Lint, render and check charts (default: every chart under dist/charts/)."""
     from runway.errors import UsageError
 
-    targets = list(charts) or sorted(p.parent for p in Path("dist/charts").glob("*/Chart.yaml"))
+    targets = list(charts) or complete_directories(Path("dist/charts"), "Chart.yaml")
     if not targets:
         raise UsageError("no charts to verify: pass CHART_DIR… or run runway build first")
     files = [t for t in targets if t.is_file()]

@@ -16,6 +16,7 @@ from runway.cli._common import (
     handle_errors,
     registry_session,
 )
+from runway.writer import complete_directories
 
 
 @main.command()
@@ -62,7 +63,7 @@ def package(
     from runway.errors import UsageError
     from runway.publish.archive import SigningKey, package_chart, source_date_epoch
 
-    targets = list(charts) or sorted(p.parent for p in Path("dist/charts").glob("*/Chart.yaml"))
+    targets = list(charts) or complete_directories(Path("dist/charts"), "Chart.yaml")
     if not targets:
         raise UsageError("no charts to package: pass CHART_DIR… or run runway build first")
     signing = None
