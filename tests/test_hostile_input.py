@@ -245,3 +245,47 @@ def test_a_killed_build_leaves_nothing_that_a_later_build_or_package_picks_up(
     assert packed.exit_code == 0, packed.stderr
     names = sorted(p.name for p in packages.glob("*.tgz"))
     assert names == sorted(f"{d.name}-0.1.0.tgz" for d in MANIFESTS.iterdir() if d.is_dir())
+
+
+def test_an_anchor_aliased_many_times_is_refused_by_expanded_size(tmp_path: Path) -> None:
+    lines = [
+        "apiVersion: runway/v1+dev",
+        "kind: RunwayService",
+        "metadata: {name: svc}",
+        "spec:",
+        "  regions: [us-east1]",
+        "  environment:",
+        '    A: &big "' + "x" * 900_000 + '"',
+        *(f"    B{i}: *big" for i in range(199)),
+    ]
+    folder = _service(tmp_path, "\n".join(lines) + "\n")
+    out = tmp_path / "out"
+    result = run_cli("build", str(folder), "-o", str(out), "--no-verify")
+    assert result.exit_code == 1
+    assert "runway.yml:7:8: the document expands to more than 4194304 characters" in result.stderr
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "outside"])
+def test_only_regular_files_inside_the_service_directory_are_read(
+    tmp_path: Path, kind: str
+) -> None:
+    import os
+
+    folder = _service(tmp_path, HEAD + "spec: {regions: [us-east1]}\n")
+    target = folder / "env-production.yml"
+    if kind == "fifo":
+        os.mkfifo(target)
+        expected = "env-production.yml: not a regular file"
+    elif kind == "device":
+        (folder / "runway.yml").unlink()
+        (folder / "runway.yml").symlink_to("/dev/zero")
+        expected = "runway.yml: links to /dev/zero, outside"
+    else:
+        secret = tmp_path / "elsewhere.yml"
+        secret.write_text("TOKEN: x\n")
+        target.symlink_to(secret)
+        expected = f"env-production.yml: links to {secret}, outside"
+    result = run_cli("validate", str(folder))
+    assert result.exit_code == 1
+    assert expected in result.stderr, result.stderr

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import os
+import stat
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +23,7 @@ from runway.errors import Diagnostic, ManifestError
 
 MAX_FILE_BYTES = 1024 * 1024
 MAX_NODES = 200_000
+MAX_EXPANDED_CHARS = 4 * MAX_FILE_BYTES
 MAX_DEPTH = 64
 
 FieldPath = tuple[str | int, ...]
@@ -95,6 +98,7 @@ class _Builder:
     def __init__(self, yaml: YAML) -> None:
         self._yaml = yaml
         self._count = 0
+        self._chars = 0
         self._active: set[int] = set()
         self.values: dict[FieldPath, Position] = {}
         self.keys: dict[FieldPath, Position] = {}
@@ -111,6 +115,13 @@ class _Builder:
             raise _Reject(f"nesting deeper than {MAX_DEPTH} levels", node)
         self.values.setdefault(path, _mark(node))
         if isinstance(node, ScalarNode):
+            self._chars += len(node.value)
+            if self._chars > MAX_EXPANDED_CHARS:
+                raise _Reject(
+                    f"the document expands to more than {MAX_EXPANDED_CHARS} characters of values",
+                    node,
+                    "an anchor aliased many times multiplies its text; write the values out once",
+                )
             return self._scalar(node)
         if id(node) in self._active:
             raise _Reject("an alias refers to a node that contains it (a cycle)", node)
@@ -187,20 +198,47 @@ class _Builder:
 
 
 def read_text(
-    path: Path, display: str, *, limit: int = MAX_FILE_BYTES, what: str = "manifests"
+    path: Path,
+    display: str,
+    *,
+    limit: int = MAX_FILE_BYTES,
+    what: str = "manifests",
+    root: Path | None = None,
 ) -> tuple[str | None, Diagnostic | None]:
-    """Read a manifest file as UTF-8 text, refusing oversized and non-UTF-8 files clearly."""
-    try:
-        size = path.stat().st_size
-        if size > limit:
+    """Read a manifest file as UTF-8 text: a regular file (inside `root` when given), within
+    `limit` bytes as measured on the opened file; anything else is one clear diagnostic."""
+    if root is not None:
+        real, base = path.resolve(), root.resolve()
+        if not real.is_relative_to(base):
             return None, Diagnostic(
                 display,
-                f"file is {size} bytes; {what} are limited to {limit} bytes",
-                hint=f"is this really one of the {what}? keep large data out of it",
+                f"links to {real}, outside {root}",
+                hint="keep manifest files inside the service directory (copy it in, not a link out)",
             )
-        raw = path.read_bytes()
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOCTTY)
     except OSError as err:
         return None, Diagnostic(display, f"cannot read file: {err.strerror or err}")
+    with os.fdopen(fd, "rb") as handle:
+        status = os.fstat(handle.fileno())
+        if not stat.S_ISREG(status.st_mode):
+            return None, Diagnostic(
+                display,
+                "not a regular file (a device, FIFO, socket or directory)",
+                hint=f"{what} are plain files",
+            )
+        if status.st_size > limit:
+            return None, Diagnostic(
+                display,
+                f"file is {status.st_size} bytes; {what} are limited to {limit} bytes",
+                hint=f"is this really one of the {what}? keep large data out of it",
+            )
+        try:
+            raw = handle.read(limit + 1)
+        except OSError as err:
+            return None, Diagnostic(display, f"cannot read file: {err.strerror or err}")
+    if len(raw) > limit:
+        return None, Diagnostic(display, f"file grew past {limit} bytes while it was read")
     try:
         return raw.decode("utf-8-sig"), None
     except UnicodeDecodeError as err:

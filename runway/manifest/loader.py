@@ -171,7 +171,7 @@ def _load_group(directory: Path, files: list[Path]) -> tuple[list[Service], list
     for file in files:
         display = _display(file)
         role, env = _role(file.name) or ("loose", None)
-        text, problem = read_text(file, display)
+        text, problem = read_text(file, display, root=directory)
         if problem is not None or text is None:
             diagnostics.append(problem or Diagnostic(display, "cannot read file"))
             continue
