@@ -289,3 +289,57 @@ def test_only_regular_files_inside_the_service_directory_are_read(
     result = run_cli("validate", str(folder))
     assert result.exit_code == 1
     assert expected in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("where", "line", "kind"),
+    [
+        ("    TOKEN: glpat-abcdefghij1234567890\n", "spec.environment.TOKEN", "GitLab Token"),
+        ("    KEY: AKIAIOSFODNN7EXAMPLE\n", "spec.environment.KEY", "AWS Access Key"),
+        (
+            "    URL: https://deploy:hunter22@registry.example.com/v2\n",
+            "spec.environment.URL",
+            "Basic Auth Credentials",
+        ),
+    ],
+)
+def test_a_literal_secret_in_an_env_value_is_refused_without_echoing_it(
+    tmp_path: Path, where: str, line: str, kind: str
+) -> None:
+    folder = _service(
+        tmp_path,
+        "apiVersion: runway/v1+dev\nkind: RunwayService\nmetadata: {name: svc}\nspec:\n"
+        "  regions: [us-east1]\n  environment:\n" + where,
+    )
+    out = tmp_path / "out"
+    result = run_cli("build", str(folder), "-o", str(out), "--no-verify")
+    assert result.exit_code == 1
+    assert (
+        "runway.yml:7:" in result.stderr
+        and f"{line}: looks like a literal secret ({kind})" in result.stderr
+    )
+    assert where.split(": ", 1)[1].strip() not in result.stderr, "the secret is never echoed"
+    assert not out.exists()
+
+
+def test_a_private_key_in_a_config_file_or_env_file_is_refused_and_the_pragma_allows(
+    tmp_path: Path,
+) -> None:
+    folder = _service(
+        tmp_path,
+        "apiVersion: runway/v1+dev\nkind: RunwayService\nmetadata: {name: svc}\nspec:\n"
+        "  regions: [us-east1]\n  environment:\n"
+        "    EXAMPLE: glpat-abcdefghij1234567890  # pragma: allowlist secret\n"
+        "  config_files:\n    - path: /etc/svc/key.pem\n      content: |\n"
+        "        -----BEGIN RSA PRIVATE KEY-----\n        MIIE\n",
+    )
+    (folder / "env-production.yml").write_text(
+        "SLACK: xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJ1234\n"
+    )
+    result = run_cli("validate", str(folder))
+    assert result.exit_code == 1
+    assert "spec.config_files.0.content: looks like a literal secret (Private Key)" in result.stderr
+    assert (
+        "env-production.yml:1:8: SLACK: looks like a literal secret (Slack Token)" in result.stderr
+    )
+    assert "EXAMPLE" not in result.stderr, "an allowlisted line passes"

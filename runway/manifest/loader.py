@@ -19,7 +19,7 @@ from typing import Any
 import pydantic
 
 from runway.errors import Diagnostic, Severity, UsageError
-from runway.manifest import _types, kubernetes, models
+from runway.manifest import _types, kubernetes, literal_secrets, models
 from runway.manifest._yaml import Document, FieldPath, parse_documents, read_text
 
 Manifest = models.RunwayService | models.RunwayServiceDev | kubernetes.RunwayKubernetesService
@@ -180,6 +180,8 @@ def _load_group(directory: Path, files: list[Path]) -> tuple[list[Service], list
         if problems:
             continue
         documents = [d for d in documents if d.data is not None]
+        for document in documents:
+            diagnostics.extend(literal_secrets.scan(document, text, whole=role == "env-vars"))
         if role == "env-vars":
             assert env is not None
             env_vars[env] = _env_vars(documents, display, diagnostics)
