@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import textwrap
 from collections.abc import Callable, Iterator, Mapping
@@ -104,7 +105,15 @@ def archives(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Path]:
     return make
 
 
-QUICK_RETRY = {"RUNWAY_RETRY_ATTEMPTS": "4", "RUNWAY_RETRY_WAIT": "0.05"}
+# Publishing waits RUNWAY_PUBLISH_SETTLE (1 s) before its last read-back to catch a racing
+# publish; tests that do not race keep it short (the race test sets its own).
+os.environ.setdefault("RUNWAY_PUBLISH_SETTLE", "0.05")
+
+QUICK_RETRY = {
+    "RUNWAY_RETRY_ATTEMPTS": "4",
+    "RUNWAY_RETRY_WAIT": "0.05",
+    "RUNWAY_PUBLISH_SETTLE": "0",
+}
 
 
 _INPUT = re.compile(r"\$\[\[\s*inputs\.(\w+)\s*\]\]")

@@ -396,3 +396,51 @@ def test_bearer_token_auth_publishes_promotes_and_resolves(
     assert resolved.stdout.split()[:2] == ["kas", "1.0.0"]
     scopes = [r for r in issuer.requests if "scope=" in r]
     assert any(f"repository%3A{repo.replace('/', '%2F')}%2Fstable%2Fkas" in r for r in scopes)
+
+
+def test_two_processes_racing_one_version_exactly_one_wins(
+    registry: Registry, repo: str, archives: Callable[..., Path]
+) -> None:
+    """Two real processes publish different archives as the same version at the same moment."""
+    import os
+    import subprocess
+    import sys
+
+    url = registry.url(repo)
+    for round_ in range(3):
+        version = f"3.0.{round_}"
+        left = archives("agentk", version, image=f"registry.example.com/left:{round_}")
+        right = archives("agentk", version, image=f"registry.example.com/right:{round_}")
+        env = {**os.environ, "RUNWAY_PUBLISH_SETTLE": "1"}
+        racers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "from runway.cli import main; main()",
+                    "publish",
+                    str(archive),
+                    "--to",
+                    url,
+                    "--plain-http",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for archive in (left, right)
+        ]
+        results = [(p.wait(timeout=120), *p.communicate()) for p in racers]
+        codes = sorted(code for code, _, _ in results)
+        assert codes == [0, 1], results
+        winner = left if results[0][0] == 0 else right
+        loser = right if winner is left else left
+        failed = next(err for code, _, err in results if code == 1)
+        assert "Traceback" not in failed
+        assert f"agentk {version}" in failed and ("another" in failed or "already" in failed), (
+            failed
+        )
+        again = publish(url, winner)
+        assert again.exit_code == 0 and "already published" in again.stdout, again.stdout
+        assert publish(url, loser).exit_code == 1, "the registry keeps the winner"

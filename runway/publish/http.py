@@ -27,16 +27,21 @@ class RetryPolicy:
     wait: float = 0.5
     max_wait: float = 10.0
     timeout: float = 30.0
+    settle: float = 1.0
+    """Seconds to wait before the last read-back, so a racing publish of the same version
+    that moved the tag just after ours is seen (and ours reported as lost, not published)."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> RetryPolicy:
-        """RUNWAY_RETRY_ATTEMPTS, RUNWAY_RETRY_WAIT (first backoff, seconds), RUNWAY_HTTP_TIMEOUT."""
+        """RUNWAY_RETRY_ATTEMPTS, RUNWAY_RETRY_WAIT (first backoff, seconds), RUNWAY_HTTP_TIMEOUT,
+        RUNWAY_PUBLISH_SETTLE."""
         default = cls()
         try:
             return cls(
                 attempts=max(1, int(environ.get("RUNWAY_RETRY_ATTEMPTS", default.attempts))),
                 wait=float(environ.get("RUNWAY_RETRY_WAIT", default.wait)),
                 timeout=float(environ.get("RUNWAY_HTTP_TIMEOUT", default.timeout)),
+                settle=float(environ.get("RUNWAY_PUBLISH_SETTLE", default.settle)),
             )
         except ValueError as err:
             raise PublishError(f"bad retry setting in the environment: {err}") from None

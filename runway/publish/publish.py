@@ -113,16 +113,20 @@ def publish(
         if outcome.action == "skip":
             done.append(outcome)
             continue
+        policy = retry or RetryPolicy()
+        archive = outcome.archive
         try:
-            registry.upload(outcome.archive, stages.first)
+            if outcome.action != "replace":
+                _still_free(registry, archive, stages.first)
+            registry.upload(archive, stages.first)
             release = read_back(
-                registry,
-                outcome.archive.name,
-                outcome.archive.version,
-                stages.first,
-                outcome.archive.digest,
-                retry or RetryPolicy(),
+                registry, archive.name, archive.version, stages.first, archive.digest, policy
             )
+            if policy.settle > 0:
+                time.sleep(policy.settle)
+                release = read_back(
+                    registry, archive.name, archive.version, stages.first, archive.digest, policy
+                )
         except PublishError as err:
             rest = planned[position + 1 :]
             pending = [o.archive for o in rest if o.action != "skip"]
@@ -130,6 +134,17 @@ def publish(
             raise PublishIncomplete(done + skipped, outcome.archive, pending, err) from None
         done.append(dataclasses.replace(outcome, release=release))
     return done
+
+
+def _still_free(registry: Registry, archive: ChartArchive, stage: str) -> None:
+    """Re-check just before the tag moves: another run may have published it since the plan."""
+    found = registry.find(archive.name, archive.version, stage)
+    if found is not None and found.digest != archive.digest:
+        raise PublishError(
+            f"{archive.name} {archive.version} was published to {stage} by another run while "
+            f"this one was checking (digest {found.digest}, not {archive.digest}); nothing of "
+            "this archive was tagged. Bump the version, or re-run to see what is there"
+        )
 
 
 def read_back(
@@ -147,7 +162,8 @@ def read_back(
             if release.digest != digest:
                 raise PublishError(
                     f"{name} {version} in {stage} reads back with digest {release.digest}, "
-                    f"not {digest}; the registry altered or mixed up the upload"
+                    f"not {digest}: another publish of the same version won the race (or the "
+                    "registry altered the upload); this archive is not published there"
                 )
             return release
         time.sleep(min(retry.wait * 2**attempt, retry.max_wait))
