@@ -129,6 +129,7 @@ class FaultProxy:
         self.upstream = upstream
         self.requests: list[tuple[str, str, int]] = []
         self.hook: Callable[[str, str, int], None] | None = None
+        self.before: Callable[[str, str], None] | None = None
         self._fail = 0
         self._lock = threading.Lock()
         self._client = httpx.Client(timeout=10)
@@ -143,6 +144,8 @@ class FaultProxy:
             def _forward(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
+                if proxy.before is not None:
+                    proxy.before(self.command, self.path)
                 with proxy._lock:
                     failing = proxy._fail > 0
                     proxy._fail -= failing

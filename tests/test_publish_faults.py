@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -152,3 +153,85 @@ def test_a_missing_archive_is_named(tmp_path: Path) -> None:
     result = run_cli("publish", str(tmp_path / "nope.tgz"), "--to", str(tmp_path / "repo"))
     assert result.exit_code == 1
     assert f"{tmp_path / 'nope.tgz'}: cannot read" in result.stderr
+
+
+def test_two_processes_racing_one_version_exactly_one_wins(
+    own_registry: Registry, proxy: FaultProxy, archives: Archives
+) -> None:
+    """Two real processes publish different archives as the same version. The proxy orders them
+    into the worst case: both pass every check, the first moves the tag and reads it back, and
+    only then does the second move it. The first must not report published."""
+    import os
+    import subprocess
+    import sys
+
+    for round_ in range(2):
+        version = f"3.0.{round_}"
+        left = archives("agentk", version, image=f"registry.example.com/left:{round_}")
+        right = archives("agentk", version, image=f"registry.example.com/right:{round_}")
+        race = _Race(f"/manifests/{version}")
+        proxy.before, proxy.hook = race.order, race.observe
+        env = {**os.environ, "RUNWAY_PUBLISH_SETTLE": "1"}
+        url = proxy.url("svc")
+        racers = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-c",
+                    "from runway.cli import main; main()",
+                    "publish",
+                    str(archive),
+                    "--to",
+                    url,
+                    "--plain-http",
+                ],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                text=True,
+                env=env,
+            )
+            for archive in (left, right)
+        ]
+        results = [(p.wait(timeout=120), *p.communicate()) for p in racers]
+        proxy.before, proxy.hook = None, None
+        assert sorted(code for code, _, _ in results) == [0, 1], results
+        winner, loser = (left, right) if results[0][0] == 0 else (right, left)
+        failed = next(err for code, _, err in results if code == 1)
+        assert "Traceback" not in failed
+        assert f"agentk {version}" in failed and "another publish" in failed, failed
+        again = run_cli("publish", str(winner), "--to", url, "--plain-http", env=QUICK_RETRY)
+        assert again.exit_code == 0 and "already published" in again.stdout, again.stdout
+        lost = run_cli("publish", str(loser), "--to", url, "--plain-http", env=QUICK_RETRY)
+        assert lost.exit_code == 1, "the registry keeps the winner"
+
+
+class _Race:
+    """Orders two publishers into the worst case: both plan and re-check (3 lookups each: two
+    stages, then the re-check) before the first moves the tag, and the second moves it only after
+    the first has read it back."""
+
+    def __init__(self, manifest: str) -> None:
+        self.manifest = manifest
+        self.checked = threading.Semaphore(0)
+        self.first_read = threading.Event()
+        self.puts = 0
+        self.lock = threading.Lock()
+
+    def order(self, method: str, path: str) -> None:
+        if method != "PUT" or not path.endswith(self.manifest):
+            return
+        with self.lock:
+            self.puts += 1
+            first = self.puts == 1
+        if first:
+            for _ in range(6):
+                assert self.checked.acquire(timeout=60)
+        else:
+            assert self.first_read.wait(timeout=60)
+
+    def observe(self, method: str, path: str, status: int) -> None:
+        if method in ("GET", "HEAD") and path.endswith(self.manifest):
+            if status == 404:
+                self.checked.release()
+            elif status == 200 and self.puts:
+                self.first_read.set()
