@@ -343,3 +343,40 @@ def test_a_private_key_in_a_config_file_or_env_file_is_refused_and_the_pragma_al
         "env-production.yml:1:8: SLACK: looks like a literal secret (Slack Token)" in result.stderr
     )
     assert "EXAMPLE" not in result.stderr, "an allowlisted line passes"
+
+
+def test_a_field_at_the_wrong_level_is_not_told_to_be_itself(tmp_path: Path) -> None:
+    folder = _service(tmp_path, HEAD + "regions: [us-east1]\nspec: {regions: [us-east1]}\n")
+    result = run_cli("validate", str(folder))
+    assert result.exit_code == 1
+    assert "runway.yml:4:1: regions: unknown field 'regions'" in result.stderr
+    assert "did you mean 'regions'" not in result.stderr
+    assert "'regions' is a field elsewhere in the manifest; check the indentation" in result.stderr
+
+
+def test_a_control_character_is_located(tmp_path: Path) -> None:
+    folder = _service(tmp_path, HEAD + 'spec:\n  regions: [us-east1]\n  request_timeout: "9\x01"\n')
+    result = run_cli("validate", str(folder))
+    assert result.exit_code == 1
+    assert "runway.yml:6:22: invalid YAML: character U+0001 is not allowed" in result.stderr
+
+
+def test_a_kubernetes_pair_built_without_env_warns_about_its_deployment_files(
+    tmp_path: Path,
+) -> None:
+    pair = Path(__file__).parent / "fixtures" / "real" / "kube-pair"
+    result = run_cli("build", str(pair), "-o", str(tmp_path / "out"), "--no-verify")
+    assert result.exit_code == 0, result.stderr
+    assert "warning: env: deployment files exist for production; build with --env" in result.stderr
+
+
+def test_credentials_in_a_registry_url_are_never_echoed(tmp_path: Path) -> None:
+    archive = tmp_path / "svc-1.0.0.tgz"
+    archive.write_bytes(b"not a chart")
+    for url in (
+        "oci://robot:hunter2-s3cret@127.0.0.1:1/charts/x",
+        "https://robot:hunter2-s3cret@gitlab.example.com/x",
+    ):
+        result = run_cli("publish", str(archive), "--to", url, "--plain-http")
+        assert result.exit_code != 0
+        assert "hunter2-s3cret" not in result.stderr + result.stdout

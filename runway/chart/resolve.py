@@ -62,6 +62,12 @@ def resolve(service: Service, options: BuildOptions) -> ChartSpec:
             "env",
             f"env files exist for {', '.join(sorted(service.env_vars))}; build with --env to include them",
         )
+    if options.environment is None and service.deployments:
+        warn(
+            "env",
+            f"deployment files exist for {', '.join(sorted(service.deployments))}; build with "
+            "--env to include their secrets and settings",
+        )
     env = dict(service.env_vars.get(options.environment or "", {}))
     if isinstance(manifest, kubernetes.RunwayKubernetesService):
         chart_values, regions = _from_kubernetes(manifest, service, options, env, warn)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import re
 import sys
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -20,6 +21,14 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_MANIFESTS = "manifests"
 
 
+_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
+
+
+def redact(text: str) -> str:
+    """Credentials written into a URL (`oci://user:password@host`) never reach a message."""
+    return _USERINFO.sub(r"\g<scheme>***@", text)
+
+
 def handle_errors(func: F) -> F:
     """Map every RunwayError to one message on stderr and its exit code; never a traceback."""
 
@@ -28,7 +37,7 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except RunwayError as err:
-            click.echo(f"runway: {err}", err=True)
+            click.echo(f"runway: {redact(str(err))}", err=True)
             sys.exit(err.exit_code)
         except KeyboardInterrupt:
             click.echo("runway: interrupted", err=True)

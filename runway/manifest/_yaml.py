@@ -282,6 +282,22 @@ def parse_documents(text: str, display: str) -> tuple[list[Document], list[Diagn
             problem += f" ({err.context} at line {context.line + 1}, column {context.column + 1})"
         return documents, [Diagnostic(display, f"invalid YAML: {problem}", line, column)]
     except YAMLError as err:
+        position = getattr(err, "position", None)
+        if isinstance(position, int):  # the reader's errors (control characters) carry an offset
+            before = text[:position]
+            line, column = before.count("\n") + 1, position - (before.rfind("\n") + 1) + 1
+            character = getattr(err, "character", None)
+            code = ord(character) if isinstance(character, str) and character else character
+            what = f"character U+{code:04X}" if isinstance(code, int) else "a character"
+            return documents, [
+                Diagnostic(
+                    display,
+                    f"invalid YAML: {what} is not allowed (control characters are refused)",
+                    line,
+                    column,
+                    hint="remove it, or write it as an escape inside a double-quoted string",
+                )
+            ]
         return documents, [Diagnostic(display, f"invalid YAML: {err}")]
     except RecursionError:
         return documents, [Diagnostic(display, f"nesting deeper than {MAX_DEPTH} levels")]

@@ -375,12 +375,15 @@ def pydantic_diagnostics(
             if api_version == models.API_V1 and key in models.EXTENSION_FIELDS:
                 hint = "this is a runway extension: set apiVersion: runway/v1+dev to use it"
             else:
-                close = difflib.get_close_matches(str(key), _known_fields(), n=1, cutoff=0.75)
-                hint = (
-                    f"did you mean {close[0]!r}?"
-                    if close
-                    else "remove it; unknown fields are refused"
+                close = difflib.get_close_matches(
+                    str(key), [f for f in _known_fields() if f != key], n=1, cutoff=0.75
                 )
+                if key in _known_fields():
+                    hint = f"{key!r} is a field elsewhere in the manifest; check the indentation"
+                elif close:
+                    hint = f"did you mean {close[0]!r}?"
+                else:
+                    hint = "remove it; unknown fields are refused"
         elif kind == "missing":
             message = "required field is missing"
         line, column = document.position(loc, prefer_key=kind == "extra_forbidden")
