@@ -112,7 +112,7 @@ def test_internal_load_balancer(tmp_path: Path) -> None:
         "Ingress",
     )
     assert on_gke["metadata"]["annotations"]["networking.gke.io/x"] == "true"
-    policy = one(found, "NetworkPolicy")
+    policy = one(found, "NetworkPolicy", "rel-svc")
     cidrs = [p["ipBlock"]["cidr"] for p in policy["spec"]["ingress"][0]["from"] if "ipBlock" in p]
     assert cidrs == ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 
@@ -121,7 +121,9 @@ def test_no_load_balancer_means_cluster_only(tmp_path: Path) -> None:
     _, chart = chart_from(tmp_path, "  regions: [us-east1]\n")
     found = objects(chart)
     assert not [o for o in found if o["kind"] in ("Ingress", "HTTPRoute")]
-    assert one(found, "NetworkPolicy")["spec"]["ingress"][0]["from"] == [{"namespaceSelector": {}}]
+    assert one(found, "NetworkPolicy", "rel-svc")["spec"]["ingress"][0]["from"] == [
+        {"namespaceSelector": {}}
+    ]
 
 
 def test_cloudflare_allow_list(tmp_path: Path) -> None:
@@ -136,7 +138,7 @@ def test_cloudflare_allow_list(tmp_path: Path) -> None:
     assert "173.245.48.0/20" in allowed
     cidrs = [
         p["ipBlock"]["cidr"]
-        for p in one(found, "NetworkPolicy")["spec"]["ingress"][0]["from"]
+        for p in one(found, "NetworkPolicy", "rel-svc")["spec"]["ingress"][0]["from"]
         if "ipBlock" in p
     ]
     assert "0.0.0.0/0" not in cidrs and "104.16.0.0/13" in cidrs

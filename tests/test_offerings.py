@@ -161,10 +161,8 @@ def test_managed_self_hosted_bundle_validates_and_its_release_renders_hardened(
     rendered = _rendered(charts / service, release["spec"]["values"])
     assert _problems(rendered) == []
     job = next(o for o in rendered if o["kind"] == "Job")
-    env = {e["name"]: e for e in job["spec"]["template"]["spec"]["containers"][0]["env"]}
-    assert (
-        env["REGISTRATION_TOKEN"]["valueFrom"]["secretKeyRef"]["name"] == f"{service}-registration"
-    )
+    volumes = {v["name"]: v for v in job["spec"]["template"]["spec"]["volumes"]}
+    assert volumes["registration-token"]["secret"]["secretName"] == f"{service}-registration"
     kustomization = YAML(typ="safe").load((tmp_path / "kustomization.yaml").read_text())
     assert sorted(kustomization["resources"]) == sorted(
         f.name for f in tmp_path.glob("*.yaml") if f.name != "kustomization.yaml"

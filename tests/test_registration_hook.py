@@ -10,6 +10,7 @@ import http.server
 import json
 import os
 import subprocess
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -81,11 +82,17 @@ def _run(job: dict[str, Any]) -> subprocess.CompletedProcess[str]:
     container = job["spec"]["template"]["spec"]["containers"][0]
     env = {"PATH": os.environ["PATH"]}
     for item in container["env"]:
-        if "valueFrom" in item:
-            assert item["valueFrom"]["secretKeyRef"] == {"name": "kas-registration", "key": "token"}
-            env[item["name"]] = TOKEN
-        else:
-            env[item["name"]] = item["value"]
+        assert "valueFrom" not in item, "the token is a file, never an env var"
+        env[item["name"]] = item["value"]
+    spec = job["spec"]["template"]["spec"]
+    mount = next(m for m in container["volumeMounts"] if m["name"] == "registration-token")
+    volume = next(v for v in spec["volumes"] if v["name"] == "registration-token")
+    assert volume["secret"]["secretName"] == "kas-registration"
+    assert volume["secret"]["items"] == [{"key": "token", "path": "token"}]
+    assert env["REGISTRATION_TOKEN_FILE"] == f"{mount['mountPath']}/token"
+    token_file = Path(tempfile.mkdtemp()) / "token"
+    token_file.write_text(TOKEN)
+    env["REGISTRATION_TOKEN_FILE"] = str(token_file)
     return subprocess.run(
         [*container["command"], *container["args"]],
         env=env,
