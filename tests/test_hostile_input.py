@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from bench import fuzz
 from tests.conftest import MANIFESTS, run_cli
 
 HEAD = "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: svc}\n"
@@ -380,3 +384,14 @@ def test_credentials_in_a_registry_url_are_never_echoed(tmp_path: Path) -> None:
         result = run_cli("publish", str(archive), "--to", url, "--plain-http")
         assert result.exit_code != 0
         assert "hunter2-s3cret" not in result.stderr + result.stdout
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.sampled_from(fuzz.SEEDS), rng=st.randoms(use_true_random=False))
+def test_mutated_real_manifests_never_crash_the_loader_or_compiler(
+    seed: Path, rng: random.Random, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A bounded slice of `python -m bench.fuzz` (10,000 cases, by hand): a mutated manifest
+    either loads and compiles or ends in a RunwayError, never anything else."""
+    text = fuzz.mutate(seed.read_text(), rng)
+    fuzz.run_case(seed, text, tmp_path_factory.mktemp("fuzz"))
