@@ -92,6 +92,7 @@ def test_the_kubernetes_objects_match_golden_validate_and_are_hardened(shape: st
 
 
 def _devfile(tmp_path: Path, text: str) -> Path:
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "devfile.yaml"
     path.write_text(text)
     return path
@@ -164,11 +165,11 @@ RESTRICTIONS = {
     ),
     "gl-component": (
         BASE.replace("name: main", "name: gl-main"),
-        "components.0.name: component name 'gl-main' starts with gl-/gl_",
+        "components.0.name: component name 'gl-main' starts with gl-",
     ),
     "gl-command": (
         BASE + "commands:\n  - id: gl-build\n    exec: {component: main, commandLine: make}\n",
-        "commands.0.id: command name 'gl-build'",
+        "commands.0.id: command id 'gl-build' starts with gl-",
     ),
     "gl-endpoint": (
         BASE + "      endpoints:\n        - name: gl-web\n          targetPort: 3000\n",
@@ -422,3 +423,109 @@ def test_no_output_holds_a_token(tmp_path: Path) -> None:
     outputs += [p.read_text() for p in files]
     for secret in PLANTED.values():
         assert all(secret not in text for text in outputs)
+
+
+def _exec(options: str, command_id: str = "build") -> str:
+    return f"commands:\n  - id: {command_id}\n    exec: {{component: main, commandLine: make{options}}}\n"
+
+
+# Each GitLab rule: a devfile that breaks it (and the message), and one allowed at its edge.
+RULES_AT_THE_EDGE: dict[str, tuple[str, str, str]] = {
+    "variable-upper-case": (
+        BASE + "variables:\n  GL_TOKEN: x\n",
+        "variables.GL_TOKEN: variable name 'GL_TOKEN' starts with gl_ (any case)",
+        BASE + "variables:\n  GLOBAL_TOKEN: x\n",
+    ),
+    "variable-dash": (
+        BASE + "variables:\n  Gl-x: y\n",
+        "variable name 'Gl-x' starts with gl- (any case)",
+        BASE + "variables:\n  glx: y\n",
+    ),
+    "component": (
+        BASE.replace("name: main", "name: gl-main"),
+        "component name 'gl-main' starts with gl-",
+        BASE.replace("name: main", "name: glmain"),
+    ),
+    "command-label": (
+        BASE + _exec(", label: gl-build"),
+        "commands.0.exec.label: command label 'gl-build' starts with gl-",
+        BASE + _exec(", label: build-gl"),
+    ),
+    "command-component": (
+        BASE
+        + "  - name: gl-side\n    attributes: {}\n    container: {image: x}\n"
+        + _exec("").replace("main", "gl-side"),
+        "commands.0.exec.component: command component 'gl-side' starts with gl-",
+        BASE + _exec(""),
+    ),
+    "event-entry": (
+        BASE + _exec("", "gl-init") + "events:\n  preStart: [gl-init]\n",
+        "events.preStart.0: event entry 'gl-init' starts with gl-",
+        BASE + _exec("", "init") + "events:\n  postStart: [init]\n",
+    ),
+    "hot-reload": (
+        BASE + _exec(", hotReloadCapable: true"),
+        "commands.0.exec.hotReloadCapable: hotReloadCapable must be false",
+        BASE + _exec(", hotReloadCapable: false"),
+    ),
+    "exec-env": (
+        BASE + _exec(", env: [{name: A, value: b}]"),
+        "commands.0.exec.env: exec option 'env' is not supported",
+        BASE + _exec(", workingDir: /projects"),
+    ),
+    "exec-group": (
+        BASE + _exec(", group: {kind: build}"),
+        "commands.0.exec.group: exec option 'group' is not supported",
+        BASE + _exec(", label: Build"),
+    ),
+    "mount-sources": (
+        BASE + "      mountSources: false\n",
+        "components.0.container.mountSources: mountSources is not supported",
+        BASE + "      env: [{name: A, value: b}]\n",
+    ),
+    "override-command-type": (
+        BASE.replace(
+            "      gl/inject-editor: true\n",
+            "      gl/inject-editor: true\n      overrideCommand: 'no'\n",
+        ),
+        "overrideCommand must be true or false",
+        BASE.replace(
+            "      gl/inject-editor: true\n",
+            "      gl/inject-editor: true\n      overrideCommand: false\n",
+        )
+        + "      command: [/bin/app]\n",
+    ),
+    "sidecar-command-default": (
+        BASE
+        + "  - name: db\n    container:\n      image: postgres:16\n      args: [-c, fsync=off]\n",
+        "components.1.container.args: args cannot be set while overrideCommand is true (its default)",
+        BASE
+        + "  - name: db\n    attributes: {overrideCommand: false}\n    container:\n      image: postgres:16\n      args: [-c, fsync=off]\n",
+    ),
+    "volume-name": (
+        BASE + "  - name: " + "v" * 28 + "\n    volume: {size: 1Gi}\n",
+        "is 28 characters; GitLab allows fewer than 28",
+        BASE + "  - name: " + "v" * 27 + "\n    volume: {size: 1Gi}\n",
+    ),
+    "unsupported-event": (
+        BASE + _exec("") + "events:\n  postStop: [build]\n",
+        "events.postStop: postStop events are not supported",
+        BASE + _exec("") + "events:\n  postStop: []\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES_AT_THE_EDGE))
+def test_each_gitlab_rule_refuses_its_break_and_allows_its_edge(tmp_path: Path, rule: str) -> None:
+    broken, message, allowed = RULES_AT_THE_EDGE[rule]
+    refused = run_cli("workspace", "check", str(_devfile(tmp_path / "broken", broken)))
+    assert refused.exit_code == 1 and message in refused.stderr, refused.stderr
+    accepted = run_cli("workspace", "check", str(_devfile(tmp_path / "edge", allowed)))
+    assert accepted.exit_code == 0, accepted.stderr
+
+
+def test_every_rule_in_the_table_is_exercised() -> None:
+    from runway.workspace import rules
+
+    assert len(rules.RULES) == 18
+    assert all(rule.__doc__ for rule in rules.RULES), "each rule states GitLab's rule"

@@ -18,14 +18,10 @@ import jsonschema
 
 from runway.errors import Diagnostic, ManifestError
 from runway.manifest._yaml import Document, load_single_document
+from runway.workspace import rules
 
 MAX_DEVFILE_BYTES = 3 * 1024 * 1024
-SCHEMA_VERSION = "2.2.0"
-INJECT_EDITOR = "gl/inject-editor"
-MAX_VOLUME_NAME = 27
-FORBIDDEN_TOP = ("parent", "projects", "starterProjects")
-FORBIDDEN_ATTRIBUTES = ("pod-overrides", "container-overrides")
-ALLOWED_EVENTS = ("preStart", "postStart")
+INJECT_EDITOR = rules.INJECT_EDITOR
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -95,139 +91,33 @@ def load_devfile(path: Path) -> Workspace:
 
 
 def check(document: Document) -> list[Diagnostic]:
-    """Every problem: schema first; GitLab's rules only on a schema-valid devfile."""
+    """Every problem: the devfile schema, then each of GitLab's rules (`rules.RULES`)."""
     data = document.data
     if not isinstance(data, dict):
         return [Diagnostic(document.file, "a devfile is a mapping", *document.position(()))]
-    problems: list[Diagnostic] = []
 
-    def report(path: tuple[str | int, ...], message: str, hint: str = "") -> None:
-        problems.append(
-            Diagnostic(
-                document.file,
-                message,
-                *document.position(path),
-                field=".".join(str(p) for p in path),
-                hint=hint,
-            )
+    def located(path: tuple[str | int, ...], message: str, hint: str = "") -> Diagnostic:
+        return Diagnostic(
+            document.file,
+            message,
+            *document.position(path),
+            field=".".join(str(p) for p in path),
+            hint=hint,
         )
 
-    version = data.get("schemaVersion")
-    if version != SCHEMA_VERSION:
-        report(
-            ("schemaVersion",),
-            f"schemaVersion must be exactly {SCHEMA_VERSION} (found {version!r})",
-            "GitLab workspaces accept devfile 2.2.0 only",
-        )
+    problems = [located(*finding) for finding in rules.schema_version(data)]
     schema_errors = sorted(
         _schema_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
     )
-    for error in schema_errors[:20]:
-        report(tuple(error.absolute_path), f"devfile schema: {error.message[:300]}")
+    problems += [
+        located(tuple(error.absolute_path), f"devfile schema: {error.message[:300]}")
+        for error in schema_errors[:20]
+    ]
     if schema_errors:
         return problems
-    for key in FORBIDDEN_TOP:
-        if key in data:
-            report((key,), f"{key} is not supported by GitLab workspaces")
-    _check_attributes(data.get("attributes") or {}, ("attributes",), report)
-    _check_name(data.get("variables") or {}, ("variables",), "variable", report)
-    components = data.get("components") or []
-    main = []
-    for index, component in enumerate(components):
-        where: tuple[str | int, ...] = ("components", index)
-        _check_prefix(component.get("name", ""), (*where, "name"), "component", report)
-        _check_attributes(component.get("attributes") or {}, (*where, "attributes"), report)
-        kinds = [
-            k for k in ("container", "volume", "image", "kubernetes", "openshift") if k in component
-        ]
-        for kind in kinds:
-            if kind not in ("container", "volume"):
-                report(
-                    (*where, kind), f"{kind} components are not supported; use container or volume"
-                )
-        if "volume" in component and len(component["name"]) > MAX_VOLUME_NAME:
-            report(
-                (*where, "name"),
-                f"volume name {component['name']!r} is {len(component['name'])} characters; "
-                f"GitLab allows fewer than {MAX_VOLUME_NAME + 1}",
-            )
-        container = component.get("container")
-        if container is None:
-            continue
-        if (component.get("attributes") or {}).get(INJECT_EDITOR) is True:
-            main.append(index)
-        for key in ("dedicatedPod", "sourceMapping"):
-            if key in container:
-                report((*where, "container", key), f"{key} is not supported by GitLab workspaces")
-        for e, endpoint in enumerate(container.get("endpoints") or []):
-            _check_prefix(
-                endpoint.get("name", ""),
-                (*where, "container", "endpoints", e, "name"),
-                "endpoint",
-                report,
-            )
-        is_main = (component.get("attributes") or {}).get(INJECT_EDITOR) is True
-        override = (component.get("attributes") or {}).get("overrideCommand", is_main)
-        if override is True:
-            for key in ("command", "args"):
-                if key in container:
-                    report(
-                        (*where, "container", key),
-                        f"{key} cannot be set while overrideCommand is true "
-                        f"({'the default on the main container' if is_main else 'set in attributes'})",
-                        "set attributes.overrideCommand: false to keep the image's own command",
-                    )
-    if len(main) != 1:
-        report(
-            ("components",),
-            f"exactly one container needs attributes.{INJECT_EDITOR}: true (found {len(main)})",
-            "mark the container the editor and the tunnel agent run in",
-        )
-    names = {c.get("name") for c in components}
-    execs = set()
-    for index, command in enumerate(data.get("commands") or []):
-        where = ("commands", index)
-        _check_prefix(command.get("id", ""), (*where, "id"), "command", report)
-        kinds = [k for k in ("exec", "apply", "composite") if k in command]
-        if kinds and kinds[0] not in ("exec", "apply"):
-            report((*where, kinds[0]), f"{kinds[0]} commands are not supported; use exec or apply")
-        if "exec" in command:
-            execs.add(command["id"])
-            if command["exec"].get("component") not in names:
-                report(
-                    (*where, "exec", "component"),
-                    f"no component named {command['exec'].get('component')!r}",
-                )
-    for event, ids in (data.get("events") or {}).items():
-        if event not in ALLOWED_EVENTS:
-            report(
-                ("events", event), f"{event} events are not supported; use preStart or postStart"
-            )
-            continue
-        if event == "postStart":
-            for i, command_id in enumerate(ids):
-                if command_id not in execs:
-                    report(
-                        ("events", event, i),
-                        f"postStart must name an exec command; {command_id!r} is not one",
-                    )
+    for rule in rules.RULES[1:]:
+        problems += [located(*finding) for finding in rule(data)]
     return problems
-
-
-def _check_prefix(name: str, path: tuple[str | int, ...], what: str, report: Any) -> None:
-    if name.startswith(("gl-", "gl_")):
-        report(path, f"{what} name {name!r} starts with gl-/gl_, which GitLab reserves")
-
-
-def _check_name(variables: dict[str, Any], path: tuple[str, ...], what: str, report: Any) -> None:
-    for name in variables:
-        _check_prefix(name, (*path, name), what, report)
-
-
-def _check_attributes(attributes: dict[str, Any], path: tuple[str | int, ...], report: Any) -> None:
-    for key in FORBIDDEN_ATTRIBUTES:
-        if key in attributes:
-            report((*path, key), f"{key} are not supported by GitLab workspaces")
 
 
 def _interpret(document: Document) -> Workspace:
@@ -267,12 +157,12 @@ def _interpret(document: Document) -> Workspace:
                     ),
                     command=tuple(spec.get("command") or ()),
                     args=tuple(spec.get("args") or ()),
-                    override_command=bool(attributes.get("overrideCommand", is_main)),
+                    override_command=bool(attributes.get("overrideCommand", True)),
                     cpu_request=_quantity(spec.get("cpuRequest")),
                     cpu_limit=_quantity(spec.get("cpuLimit")),
                     memory_request=_quantity(spec.get("memoryRequest")),
                     memory_limit=_quantity(spec.get("memoryLimit")),
-                    mount_sources=bool(spec.get("mountSources", True)),
+                    mount_sources=True,
                     field=field,
                 ),
             )
