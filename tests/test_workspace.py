@@ -14,8 +14,8 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from runway.verify import hardening, kube
-from runway.workspace import runner, start
+from runway.verify import kube
+from runway.workspace import runner
 from tests.conftest import ROOT, run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures" / "workspace"
@@ -31,17 +31,27 @@ def _job(devfile: Path, name: str = "ws", *extra: str) -> Any:
     )
 
 
-def _objects(devfile: Path, name: str = "ws") -> Any:
+OBJECT_OPTIONS = (
+    "--namespace",
+    "workspaces",
+    "--agent-id",
+    "7",
+    "--workspace-id",
+    "42",
+    "--dns-zone",
+    DOMAIN,
+    "--project-url",
+    "https://gitlab.example.com/group/app.git",
+    "--project-path",
+    "app",
+    "--kas-address",
+    KAS,
+)
+
+
+def _objects(devfile: Path, name: str = "ws", *extra: str) -> Any:
     return run_cli(
-        "workspace",
-        "manifests",
-        str(devfile),
-        "--workspace",
-        name,
-        "--namespace",
-        "workspaces",
-        "--kas-address",
-        KAS,
+        "workspace", "manifests", str(devfile), "--workspace", name, *OBJECT_OPTIONS, *extra
     )
 
 
@@ -55,9 +65,13 @@ def test_the_ci_job_matches_its_golden_file_and_gitlabs_schema(shape: str) -> No
     job = document["workload"]
     assert job["interruptible"] is True
     assert job["tags"] == ["workspaces"]
-    assert job["cache"]["key"] == f"workspace-{shape}-ws-projects"
+    assert job["cache"]["key"] == f"workspace-{shape}-ws"
     assert job["services"][0]["alias"] == "gl-tools-injector"
-    assert job["environment"]["url"] == f"https://60001-{shape}-ws.{DOMAIN}"
+    assert "entrypoint" not in job["services"][0], "the tools image's own entrypoint copies"
+    assert job["variables"]["PROJECT_SOURCE"] == "$CI_PROJECT_DIR", "the checked-out project"
+    assert job["environment"]["url"] == (
+        f"https://60001-{shape}-ws.{DOMAIN}/?folder=$CI_PROJECT_DIR"
+    ), "the editor opens the checked-out project"
 
 
 def test_the_multi_container_job_carries_resources_env_and_ports() -> None:
@@ -66,29 +80,145 @@ def test_the_multi_container_job_carries_resources_env_and_ports() -> None:
     assert variables["KUBERNETES_CPU_LIMIT"] == "2"
     assert variables["KUBERNETES_MEMORY_REQUEST"] == "1Gi"
     assert variables["GOFLAGS"] == {"value": "-mod=mod $HOME", "expand": False}
-    assert variables["GL_WORKSPACE_PORTS"]["value"] == "60001,3000,8000,5432"
     assert [s["alias"] for s in job["services"]] == ["gl-tools-injector", "database"]
-    assert "GL_WORKSPACE_AGENT_TOKEN" not in variables, "GitLab fills the token as a file variable"
+    assert "GL_AGENTW_TOKEN_FILE_PATH" not in variables, "GitLab fills the token as a file variable"
+    assert variables["GL_GITLAB_AGENT_SERVER_ADDRESS"] == {"value": KAS, "expand": False}
 
 
 @pytest.mark.parametrize("shape", ["default", "multi"])
-def test_the_kubernetes_objects_match_golden_validate_and_are_hardened(shape: str) -> None:
-    result = _objects(FIXTURES / f"{shape}.devfile.yaml", f"{shape}-ws")
+def test_the_kubernetes_objects_are_gitlabs(shape: str) -> None:
+    """GitLab 18.9's objects (contracts §4.1-4.4): names, volumes, labels and annotations the
+    proxy and KAS discover the workspace by, GitLab's security context, the project clone."""
+    name = f"{shape}-ws"
+    result = _objects(FIXTURES / f"{shape}.devfile.yaml", name)
     assert result.exit_code == 0, result.stderr
     assert result.stdout == (GOLDEN / f"{shape}.objects.yaml").read_text()
-    assert f"Secret workspaces/ws-{shape}-ws-agent-token" in result.stderr
+    assert f"Secret workspaces/{name}-file (key: gl_agentw_token" in result.stderr
     objects = [o for o in YAML(typ="safe").load_all(result.stdout) if o]
     for obj in objects:
         assert kube.validate_object(json.loads(json.dumps(obj))) == [], obj["kind"]
-        assert hardening.check(obj) == [], obj["kind"]
-    kinds = [o["kind"] for o in objects]
-    assert kinds.count("PersistentVolumeClaim") == (3 if shape == "multi" else 1)
-    assert {"Deployment", "Service", "NetworkPolicy", "ServiceAccount"} <= set(kinds)
-    assert "Secret" not in kinds, "the agent token is a reference, not an object we write"
+        assert obj["metadata"]["labels"]["agent.gitlab.com/id"] == "7"
+        annotations = obj["metadata"]["annotations"]
+        assert (
+            annotations["workspaces.gitlab.com/host-template"] == f"{{{{.port}}}}-{name}.{DOMAIN}"
+        )
+        assert annotations["workspaces.gitlab.com/id"] == "42"
+    by_kind = {(o["kind"], o["metadata"]["name"]) for o in objects}
+    assert {
+        ("Deployment", name),
+        ("Service", name),
+        ("ServiceAccount", name),
+        ("NetworkPolicy", name),
+        ("PersistentVolumeClaim", f"{name}-gl-workspace-data"),
+        ("ConfigMap", f"{name}-scripts-configmap"),
+    } <= by_kind
+    assert "Secret" not in {k for k, _ in by_kind}, "agentw's token is a reference"
     deployment = next(o for o in objects if o["kind"] == "Deployment")
     pod = deployment["spec"]["template"]["spec"]
-    assert pod["initContainers"][0]["name"] == "gl-tools-injector"
-    assert pod["containers"][0]["command"] == ["/bin/sh", "-c", start.SCRIPT]
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 5001,
+        "fsGroup": 0,
+        "fsGroupChangePolicy": "OnRootMismatch",
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    (injector,) = pod["initContainers"]
+    assert injector["name"] == "gl-tools-injector-gl-tools-injector-command-1"
+    assert {"name": "GL_TOOLS_DIR", "value": "/projects/.gl-tools"} in injector["env"]
+    for container in [*pod["initContainers"], *pod["containers"]]:
+        assert {"name": "gl-workspace-data", "mountPath": "/projects"} in container["volumeMounts"]
+        context = container["securityContext"]
+        assert context["runAsUser"] == 5001 and context["allowPrivilegeEscalation"] is False
+        assert context["privileged"] is False and "readOnlyRootFilesystem" not in context
+    main = pod["containers"][0]
+    env = {e["name"]: e["value"] for e in main["env"]}
+    assert env["PROJECT_SOURCE"] == "/projects/app" and env["PROJECTS_ROOT"] == "/projects"
+    assert env["GL_PROJECT_URL"] == "https://gitlab.example.com/group/app.git"
+    assert env["GL_AGENTW_TOKEN_FILE_PATH"] == "/.workspace-data/variables/file/gl_agentw_token"
+    assert main["lifecycle"]["postStart"]["exec"]["command"][-1] == (
+        "/workspace-scripts/gl-poststart-commands.sh"
+    )
+    assert [p["name"] for p in main["ports"]][:2] == ["editor-server", "ssh-server"]
+    service = next(o for o in objects if o["kind"] == "Service")
+    assert [p["name"] for p in service["spec"]["ports"]][:2] == ["editor-server", "ssh-server"]
+    policy = next(o for o in objects if o["kind"] == "NetworkPolicy")
+    assert policy["spec"]["ingress"][0]["from"][0]["podSelector"] == {
+        "matchLabels": {"app.kubernetes.io/name": "gitlab-workspaces-proxy"}
+    }
+    from runway.verify import together
+
+    assert together.check([together.Installed("workspace", objects)]).problems == []
+
+
+def test_the_poststart_hook_clones_the_project_then_starts_agent_editor_and_commands(
+    tmp_path: Path,
+) -> None:
+    """The hook from the scripts ConfigMap, run with sh: a real git clone of a local repository
+    into /projects/<path>, agentw and the editor (stand-ins logging their flags), postStart."""
+    origin = tmp_path / "origin"
+    subprocess.run(["git", "init", "-q", "-b", "main", str(origin)], check=True)
+    (origin / "README.md").write_text("hello\n")
+    git = ["git", "-C", str(origin), "-c", "user.name=t", "-c", "user.email=t@example.com"]
+    subprocess.run([*git, "add", "."], check=True)
+    subprocess.run([*git, "commit", "-q", "-m", "init"], check=True)
+    objects = [
+        o for o in YAML(typ="safe").load_all((GOLDEN / "multi.objects.yaml").read_text()) if o
+    ]
+    hook = next(o for o in objects if o["kind"] == "ConfigMap")["data"]["gl-poststart-commands.sh"]
+    main = next(o for o in objects if o["kind"] == "Deployment")["spec"]["template"]["spec"][
+        "containers"
+    ][0]
+    tools, log = _stand_in_tools(tmp_path)
+    projects = tmp_path / "projects"
+    projects.mkdir()
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
+    env.update({e["name"]: e["value"] for e in main["env"]})
+    token = tmp_path / "token"
+    token.write_text("agentw-token")
+    env.update(
+        {
+            "GL_TOOLS_DIR": str(tools),
+            "PROJECTS_ROOT": str(projects),
+            "PROJECT_SOURCE": str(projects / "app"),
+            "GL_PROJECT_URL": f"file://{origin}",
+            "GL_AGENTW_TOKEN_FILE_PATH": str(token),
+            "GL_POST_START_1": f"pwd >> {log}",
+        }
+    )
+    done = subprocess.run(["sh", "-c", hook], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert (projects / "app" / "README.md").read_text() == "hello\n"
+    assert (projects / ".gl_project_cloning_successful").exists()
+    deadline = time.monotonic() + 10
+    while str(projects / "app") not in log.read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    calls = log.read_text().splitlines()
+    assert (
+        f"agent --kas-address {KAS} --token-file {token} --observability-listen-address :60031"
+        in calls
+    )
+    assert any(
+        c.startswith("editor --host 0.0.0.0 --port 60001 --log info --without-connection-token")
+        for c in calls
+    )
+    assert str(projects / "app") in calls, "postStart commands run in the project"
+    again = subprocess.run(["sh", "-c", hook], env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, "a restart keeps the clone (the marker file)"
+
+
+def _stand_in_tools(tmp_path: Path) -> tuple[Path, Path]:
+    """agentw and the editor where GitLab's tools injector puts them, logging their arguments."""
+    tools = tmp_path / "tools"
+    (tools / "vscode-reh-web" / "bin").mkdir(parents=True)
+    log = tmp_path / "calls.log"
+    log.touch()
+    agent = tools / "agentw"
+    editor = tools / "vscode-reh-web" / "bin" / "gitlab-webide-server"
+    agent.write_text(f'#!/bin/sh\necho "agent $*" >> {log}\nsleep 1\n')
+    editor.write_text(f'#!/bin/sh\necho "editor $*" >> {log}\nexec sleep 30 >/dev/null 2>&1\n')
+    for tool in (agent, editor):
+        tool.chmod(0o755)
+    return tools, log
 
 
 def _devfile(tmp_path: Path, text: str) -> Path:
@@ -247,7 +377,7 @@ def test_override_command_false_keeps_the_images_command(tmp_path: Path) -> None
     assert deployment["spec"]["template"]["spec"]["containers"][0]["command"] == ["/bin/app"]
 
 
-def test_what_hardening_forbids_is_refused_naming_the_field(tmp_path: Path) -> None:
+def test_what_a_workspace_cannot_do_is_refused_naming_the_field(tmp_path: Path) -> None:
     low_port = _devfile(
         tmp_path, BASE + "      endpoints:\n        - name: web\n          targetPort: 80\n"
     )
@@ -256,13 +386,16 @@ def test_what_hardening_forbids_is_refused_naming_the_field(tmp_path: Path) -> N
     assert (
         "components.0.container.endpoints.0.targetPort: port 80 needs root to bind" in result.stderr
     )
-    silent = tmp_path / "silent.yaml"
-    silent.write_text(
-        BASE + "  - name: helper\n    container:\n      image: registry.example.com/h:1\n"
+    taken = _devfile(
+        tmp_path / "taken",
+        BASE + "      endpoints:\n        - name: web\n          targetPort: 60001\n",
     )
-    refused = _objects(silent)
-    assert refused.exit_code == 1
-    assert "components.1.container.endpoints: container 'helper' has no endpoint" in refused.stderr
+    assert "port 60001 is the workspace's own (editor)" in _objects(taken).stderr
+    quiet = _devfile(
+        tmp_path / "quiet",
+        BASE + "  - name: helper\n    container:\n      image: registry.example.com/h:1\n",
+    )
+    assert _objects(quiet).exit_code == 0, "a sidecar without endpoints is fine, as in GitLab"
 
 
 def test_a_job_above_the_fleets_caps_is_refused(tmp_path: Path) -> None:
@@ -290,31 +423,23 @@ def test_post_start_commands_run_only_in_the_main_container(tmp_path: Path) -> N
     assert "events.postStart.0: postStart command 'seed' runs in 'db'" in result.stderr
 
 
-def test_the_start_script_runs_agent_editor_and_post_start_in_order(tmp_path: Path) -> None:
+def test_the_ci_script_runs_agent_editor_and_post_start_in_the_checkout(tmp_path: Path) -> None:
     """The script from the golden job, run with sh against stand-in tools that log their calls."""
-    tools = tmp_path / "tools"
-    (tools / "editor" / "bin").mkdir(parents=True)
-    log = tmp_path / "calls.log"
-    (tools / "agentw").write_text(f'#!/bin/sh\necho "agent $*" >> {log}\nsleep 1\n')
-    (tools / "editor" / "bin" / "gitlab-workspaces-editor").write_text(
-        f'#!/bin/sh\necho "editor $*" >> {log}\nexec sleep 30 >/dev/null 2>&1\n'
-    )
-    for tool in (tools / "agentw", tools / "editor" / "bin" / "gitlab-workspaces-editor"):
-        tool.chmod(0o755)
-    (tools / ".ready").touch()
+    tools, log = _stand_in_tools(tmp_path)
     token = tmp_path / "token"
     token.write_text("token-from-a-file-variable")
     job = YAML(typ="safe").load((GOLDEN / "multi.job.yml").read_text())["workload"]
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path)}
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "TMPDIR": str(tmp_path)}
     for name, value in job["variables"].items():
         env[name] = value["value"] if isinstance(value, dict) else value
-    projects = tmp_path / "projects"
+    checkout = tmp_path / "builds" / "group" / "app"
+    checkout.mkdir(parents=True)
     env.update(
         {
             "GL_TOOLS_DIR": str(tools),
-            "PROJECTS_ROOT": str(projects),
-            "PROJECT_SOURCE": str(projects),
-            "GL_WORKSPACE_AGENT_TOKEN": str(token),
+            "PROJECTS_ROOT": str(tmp_path / "builds"),
+            "PROJECT_SOURCE": str(checkout),
+            "GL_AGENTW_TOKEN_FILE_PATH": str(token),
             "GL_POST_START_1": f'pwd >> {log}; echo "first" >> {log}',
             "GL_POST_START_2": f'echo "second" >> {log}',
         }
@@ -327,23 +452,18 @@ def test_the_start_script_runs_agent_editor_and_post_start_in_order(tmp_path: Pa
     assert time.monotonic() - started < 20, "the job ends with the agent, not the editor"
     calls = log.read_text().splitlines()
     (agent,) = [c for c in calls if c.startswith("agent ")]
-    assert agent.startswith(f"agent --kas-address {KAS} --token-file {token}")
-    assert "--expose-ports 60001,3000,8000,5432" in agent
-    assert any(c.startswith("editor --host 0.0.0.0 --port 60001") for c in calls)
-    assert calls.index(str(projects)) < calls.index("first") < calls.index("second")
-    script = job["script"][0]
     assert (
-        script.index("agentw")
-        < script.index("gitlab-workspaces-editor")
-        < script.index("GL_POST_START_")
-    ), "the agent starts first, then the editor, then postStart"
-
-    env.pop("GL_WORKSPACE_AGENT_TOKEN")
+        agent
+        == f"agent --kas-address {KAS} --token-file {token} --observability-listen-address :60031"
+    )
+    assert any(c.startswith("editor --host 0.0.0.0 --port 60001") for c in calls)
+    assert calls.index(str(checkout)) < calls.index("first") < calls.index("second")
+    env.pop("GL_AGENTW_TOKEN_FILE_PATH")
     missing = subprocess.run(
         ["sh", "-c", job["script"][0]], env=env, capture_output=True, text=True, timeout=30
     )
     assert missing.returncode != 0
-    assert "GL_WORKSPACE_AGENT_TOKEN" in missing.stderr
+    assert "GL_AGENTW_TOKEN_FILE_PATH" in missing.stderr
 
 
 def test_the_runner_fleet_bundle_validates_and_bounds_the_jobs(tmp_path: Path) -> None:
@@ -364,7 +484,27 @@ def test_the_runner_fleet_bundle_validates_and_bounds_the_jobs(tmp_path: Path) -
         "HelmRepository",
         "Namespace",
         "Namespace",
+        "Role",
+        "RoleBinding",
+        "ServiceAccount",
+        "ServiceAccount",
     ]
+    from runway.verify.wiring import runner_fleet
+
+    assert runner_fleet(objects) == []
+    jobs_account = next(
+        o
+        for o in objects
+        if o["kind"] == "ServiceAccount" and o["metadata"]["name"] == "workspace-jobs"
+    )
+    assert jobs_account["metadata"]["namespace"] == "gitlab-workspaces"
+    planted = [o for o in objects if o is not jobs_account]
+    assert runner_fleet(planted) == [
+        "HelmRelease/workspaces-runner: runners.config gives job pods ServiceAccount "
+        "gitlab-workspaces/workspace-jobs, which is not created with it; no job could start"
+    ]
+    unbound = [o for o in objects if o["kind"] != "RoleBinding"]
+    assert "may not create pods and pods/exec in gitlab-workspaces" in runner_fleet(unbound)[0]
     for obj in objects:
         assert kube.validate_object(json.loads(json.dumps(obj))) == [], obj["kind"]
     release = next(o for o in objects if o["kind"] == "HelmRelease")
@@ -380,7 +520,7 @@ def test_the_runner_fleet_bundle_validates_and_bounds_the_jobs(tmp_path: Path) -
 
 
 PLANTED = {
-    "GL_WORKSPACE_AGENT_TOKEN": "glagent-planted-9f1e",
+    "GL_AGENTW_TOKEN_FILE_PATH": "glwt-planted-9f1e",
     "CI_JOB_TOKEN": "planted-job-token-77aa",
     "RUNWAY_GITLAB_TOKEN": "glpat-planted-3c3c",
     "RUNWAY_REGISTRY_PASSWORD": "planted-registry-0b0b",
@@ -391,16 +531,25 @@ def test_no_output_holds_a_token(tmp_path: Path) -> None:
     outputs = []
     for shape in ("default", "multi"):
         devfile = str(FIXTURES / f"{shape}.devfile.yaml")
-        common = ("--workspace", shape, "--kas-address", KAS)
         for args in (
-            ("workspace", "job", devfile, *common, "-o", str(tmp_path / f"{shape}.yml")),
+            (
+                "workspace",
+                "job",
+                devfile,
+                "--workspace",
+                shape,
+                "--kas-address",
+                KAS,
+                "-o",
+                str(tmp_path / f"{shape}.yml"),
+            ),
             (
                 "workspace",
                 "manifests",
                 devfile,
-                *common,
-                "--namespace",
-                "ws",
+                "--workspace",
+                shape,
+                *OBJECT_OPTIONS,
                 "-o",
                 str(tmp_path / shape),
             ),

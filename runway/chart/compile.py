@@ -211,6 +211,7 @@ def yaml_text(data: Any) -> str:
     yaml.width = 4096
     yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
     yaml.representer.add_representer(str, _represent_str)
+    yaml.representer.ignore_aliases = lambda _data: True  # shared objects are written out in full
     yaml.dump(data, out)
     return out.getvalue()
 

@@ -94,8 +94,30 @@ def workspace_job(
 @click.argument("devfile", type=click.Path(path_type=Path, dir_okay=False))
 @_WORKSPACE_NAME
 @click.option("--namespace", required=True, help="Namespace of the workspace")
-@_KAS_ADDRESS
-@click.option("--projects-size", default="10Gi", show_default=True, help="Size of /projects")
+@click.option(
+    "--agent-id", required=True, help="ID of the GitLab agent (label agent.gitlab.com/id)"
+)
+@click.option("--workspace-id", required=True, help="ID of the workspace in GitLab")
+@click.option(
+    "--dns-zone",
+    required=True,
+    help="Workspaces DNS zone (the agent's dns_zone, or GitLab's workspaces host with KAS)",
+)
+@click.option("--project-url", required=True, help="HTTPS clone URL of the project")
+@click.option("--project-path", required=True, help="The project's path (its folder in /projects)")
+@click.option("--project-ref", default="main", show_default=True, help="Branch to check out")
+@click.option(
+    "--kas-address",
+    default="",
+    help="KAS address for agentw (KAS-served workspaces); empty: the workspaces proxy serves it",
+)
+@click.option(
+    "--proxy-namespace",
+    default="gitlab-workspaces",
+    show_default=True,
+    help="Namespace of the workspaces proxy (the agent's gitlab_workspaces_proxy.namespace)",
+)
+@click.option("--data-size", default="50Gi", show_default=True, help="Size of /projects")
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path, file_okay=False), help="Write files to DIR"
 )
@@ -104,21 +126,40 @@ def workspace_manifests(
     devfile: Path,
     name: str,
     namespace: str,
+    agent_id: str,
+    workspace_id: str,
+    dns_zone: str,
+    project_url: str,
+    project_path: str,
+    project_ref: str,
     kas_address: str,
-    projects_size: str,
+    proxy_namespace: str,
+    data_size: str,
     output: Path | None,
 ) -> None:
-    """The workspace as Kubernetes objects for the agent to apply."""
+    """The workspace as the Kubernetes objects GitLab makes, for the agent to apply."""
     from runway.chart.compile import yaml_text
     from runway.workspace.devfile import load_devfile
-    from runway.workspace.kubernetes import ManifestOptions, manifests, token_secret
+    from runway.workspace.kubernetes import (
+        AGENTW_TOKEN_KEY,
+        ManifestOptions,
+        file_secret,
+        manifests,
+    )
     from runway.writer import write_tree_atomic
 
     options = ManifestOptions(
         workspace=_workspace_name(name),
         namespace=namespace,
+        agent_id=agent_id,
+        workspace_id=workspace_id,
+        dns_zone=dns_zone,
+        project_url=project_url,
+        project_path=project_path,
+        project_ref=project_ref,
         kas_address=kas_address,
-        projects_size=projects_size,
+        proxy_namespace=proxy_namespace,
+        data_size=data_size,
     )
     objects = manifests(load_devfile(devfile), options)
     if output is None:
@@ -130,9 +171,12 @@ def workspace_manifests(
         }
         write_tree_atomic(output, files)
         click.echo(f"wrote {len(files)} files to {output}", err=True)
-    click.echo(
-        f"the agent must create Secret {namespace}/{token_secret(options)} (key: token)", err=True
-    )
+    if kas_address:
+        click.echo(
+            f"the agent must create Secret {namespace}/{file_secret(options)} "
+            f"(key: {AGENTW_TOKEN_KEY}, agentw's token)",
+            err=True,
+        )
 
 
 @workspace.command(name="fleet")
@@ -184,6 +228,12 @@ def workspace_fleet(
         max_memory=max_memory,
     )
     objects = runner.flux_bundle(fleet)
+    from runway.errors import VerifyError
+    from runway.verify.wiring import runner_fleet
+
+    problems = runner_fleet(objects)
+    if problems:
+        raise VerifyError("the runner fleet bundle is not wired: " + "; ".join(problems))
     files = {"fleet.yaml": "---\n".join(yaml_text(o) for o in objects).encode()}
     files["kustomization.yaml"] = yaml_text(
         {

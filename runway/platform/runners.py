@@ -39,11 +39,34 @@ class RunnerFleetComponent(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-runner", metadata={"name": fleet.namespace, "labels": restricted}, opts=child
         )
-        k8s.core.v1.Namespace(
+        jobs = k8s.core.v1.Namespace(
             f"{name}-jobs",
             metadata={"name": fleet.jobs_namespace, "labels": restricted},
             opts=child,
         )
+        in_namespaces = pulumi.ResourceOptions(
+            parent=self, provider=provider, depends_on=[namespace, jobs]
+        )
+        for obj in runner.fleet_rbac(fleet, {"app.kubernetes.io/managed-by": "runway"}):
+            kind, meta = obj["kind"], obj["metadata"]
+            resource = f"{name}-{kind.lower()}-{meta['namespace']}-{meta['name']}"
+            if kind == "ServiceAccount":
+                k8s.core.v1.ServiceAccount(
+                    resource,
+                    metadata=meta,
+                    automount_service_account_token=obj.get("automountServiceAccountToken"),
+                    opts=in_namespaces,
+                )
+            elif kind == "Role":
+                k8s.rbac.v1.Role(resource, metadata=meta, rules=obj["rules"], opts=in_namespaces)
+            else:
+                k8s.rbac.v1.RoleBinding(
+                    resource,
+                    metadata=meta,
+                    role_ref=obj["roleRef"],
+                    subjects=obj["subjects"],
+                    opts=in_namespaces,
+                )
         secret = k8s.core.v1.Secret(
             f"{name}-runner-token",
             metadata={"name": fleet.token_secret, "namespace": namespace.metadata.name},

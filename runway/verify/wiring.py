@@ -437,3 +437,94 @@ def _label_key_ok(key: str) -> bool:
     if prefix and (len(prefix) > 253 or not DNS_SUBDOMAIN.match(prefix)):
         return False
     return len(name) <= 63 and bool(LABEL_NAME.match(name))
+
+
+def runner_fleet(objects: list[dict[str, Any]]) -> list[str]:
+    """A GitLab Runner release's config names a jobs namespace and a ServiceAccount for job pods,
+    and the runner needs rights there: each must exist among the objects installed with it."""
+    import tomllib
+
+    by_name = {
+        (
+            str(o.get("kind")),
+            str((o.get("metadata") or {}).get("namespace", "")),
+            str((o.get("metadata") or {}).get("name")),
+        ): o
+        for o in objects
+    }
+    namespaces = {
+        str((o.get("metadata") or {}).get("name")) for o in objects if o.get("kind") == "Namespace"
+    }
+    problems: list[str] = []
+    for release in objects:
+        if release.get("kind") != "HelmRelease":
+            continue
+        spec = release.get("spec") or {}
+        if ((spec.get("chart") or {}).get("spec") or {}).get("chart") != "gitlab-runner":
+            continue
+        where = f"HelmRelease/{release['metadata']['name']}"
+        values = spec.get("values") or {}
+        home = str(release["metadata"].get("namespace", ""))
+        try:
+            config = tomllib.loads(str((values.get("runners") or {}).get("config", "")))
+        except tomllib.TOMLDecodeError as err:
+            problems.append(f"{where}: runners.config is not TOML: {err}")
+            continue
+        for runner in config.get("runners") or []:
+            kubernetes = runner.get("kubernetes") or {}
+            jobs = str(kubernetes.get("namespace") or home)
+            if jobs not in namespaces:
+                problems.append(
+                    f"{where}: runners.config sends jobs to namespace {jobs}, which is not created with it"
+                )
+            account = kubernetes.get("service_account")
+            if account and ("ServiceAccount", jobs, str(account)) not in by_name:
+                problems.append(
+                    f"{where}: runners.config gives job pods ServiceAccount {jobs}/{account}, which "
+                    "is not created with it; no job could start"
+                )
+            runner_account = (values.get("serviceAccount") or {}).get("name")
+            if (values.get("serviceAccount") or {}).get("create") is False and runner_account:
+                if ("ServiceAccount", home, str(runner_account)) not in by_name:
+                    problems.append(
+                        f"{where}: serviceAccount {home}/{runner_account} is not created with it"
+                    )
+                elif not _may_create_pods(objects, jobs, home, str(runner_account)):
+                    problems.append(
+                        f"{where}: ServiceAccount {home}/{runner_account} may not create pods and "
+                        f"pods/exec in {jobs}; bind it to a Role there"
+                    )
+    return problems
+
+
+def _may_create_pods(
+    objects: list[dict[str, Any]], namespace: str, home: str, account: str
+) -> bool:
+    roles = {
+        str(o["metadata"]["name"]): o
+        for o in objects
+        if o.get("kind") == "Role" and o["metadata"].get("namespace") == namespace
+    }
+    for binding in objects:
+        if (
+            binding.get("kind") != "RoleBinding"
+            or binding["metadata"].get("namespace") != namespace
+        ):
+            continue
+        if not any(
+            s.get("kind") == "ServiceAccount"
+            and s.get("name") == account
+            and s.get("namespace") == home
+            for s in binding.get("subjects") or []
+        ):
+            continue
+        role = roles.get(str((binding.get("roleRef") or {}).get("name")))
+        granted = {
+            (resource, verb)
+            for rule in (role or {}).get("rules") or []
+            for resource in rule.get("resources") or []
+            for verb in rule.get("verbs") or []
+        }
+        if {("pods", "create"), ("pods/exec", "create")} <= granted:
+            return True
+    return False

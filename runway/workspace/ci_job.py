@@ -1,8 +1,11 @@
 """The CI-runner backend: a devfile → one `.gitlab-ci.yml` job, `workload`, that runs the workspace
 on runners customers already have, reached through the KAS reverse tunnel.
 
-The main container is the job's image; the tools image runs as a service and copies the editor
-and the tunnel agent onto the shared builds volume; other containers run as services beside it.
+The main container is the job's image, working in the project the runner checked out
+(`$CI_PROJECT_DIR`, which the editor opens); the tools image runs as a service whose own entrypoint
+copies the editor and agentw into `$GL_TOOLS_DIR` on the shared builds volume; other containers run
+as services beside it. agentw's token is never in the job: GitLab injects it when it creates the
+pipeline, as the file variable `GL_AGENTW_TOKEN_FILE_PATH` (docs/workspaces.md).
 """
 
 from __future__ import annotations
@@ -29,6 +32,9 @@ class JobOptions:
     domain: str = ""
     tools_image: str = start.TOOLS_IMAGE
     fleet: runner.Fleet = dataclasses.field(default_factory=runner.Fleet)
+
+
+TOOLS_DIR = "$CI_BUILDS_DIR/.gl-tools"
 
 
 def _resources(container: Container) -> dict[str, tuple[str | None, str]]:
@@ -68,9 +74,9 @@ def job(workspace: Workspace, options: JobOptions) -> dict[str, Any]:
     variables.update(
         {
             "GL_WORKSPACE_NAME": options.workspace,
-            "GL_TOOLS_DIR": "$CI_BUILDS_DIR/.gl-tools",
-            "PROJECTS_ROOT": "$CI_PROJECT_DIR/projects",
-            "PROJECT_SOURCE": "$CI_PROJECT_DIR/projects",
+            "GL_TOOLS_DIR": TOOLS_DIR,
+            "PROJECTS_ROOT": "$CI_BUILDS_DIR",
+            "PROJECT_SOURCE": "$CI_PROJECT_DIR",
         }
     )
     variables.update(
@@ -88,9 +94,7 @@ def job(workspace: Workspace, options: JobOptions) -> dict[str, Any]:
         {
             "name": options.tools_image,
             "alias": "gl-tools-injector",
-            "entrypoint": ["/bin/sh", "-c"],
-            "command": [start.INJECT + " && exec sleep infinity"],
-            "variables": {"GL_TOOLS_DIR": "$CI_BUILDS_DIR/.gl-tools"},
+            "variables": {"GL_TOOLS_DIR": TOOLS_DIR},
         }
     ]
     for container in workspace.others:
@@ -110,20 +114,21 @@ def job(workspace: Workspace, options: JobOptions) -> dict[str, Any]:
         "image": image,
         "services": services,
         "variables": variables,
-        "script": [start.SCRIPT],
+        "script": [start.CI_SCRIPT],
         "timeout": options.timeout,
         "interruptible": True,
         "tags": list(options.tags),
         "cache": {
-            "key": f"workspace-{options.workspace}-projects",
-            "paths": ["projects/"],
+            "key": f"workspace-{options.workspace}",
+            "paths": ["."],
             "when": "always",
         },
     }
     if options.domain:
         body["environment"] = {
             "name": f"workspaces/{options.workspace}",
-            "url": f"https://{start.EDITOR_PORT}-{options.workspace}.{options.domain}",
+            "url": f"https://{start.EDITOR_PORT}-{options.workspace}.{options.domain}"
+            "/?folder=$CI_PROJECT_DIR",
         }
     document = {"workload": body}
     errors = [

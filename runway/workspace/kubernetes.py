@@ -1,16 +1,21 @@
-"""The Kubernetes backend: a devfile → the objects the agent applies for one workspace.
+"""The Kubernetes backend: a devfile → the objects GitLab 18.9 makes for one workspace, for the
+agent to apply.
 
-A Deployment (the tools injector as an init container into a shared volume; the main container
-running the start script; the devfile's other containers beside it), a PersistentVolumeClaim per
-devfile volume and for /projects, a Service for the endpoints, a ServiceAccount without a token,
-and a NetworkPolicy. The agent's token is a *reference* to a Secret the agent creates. Everything
-is hardened like our charts; a devfile that needs what hardening forbids is refused, naming the
-field.
+GitLab's layout (EE `remote_development`, 18.9.0-pre; contracts §4.1-4.4): a Deployment `<ws>`
+whose main container keeps running while its postStart hook clones the project, starts agentw
+(KAS-served workspaces) and the editor; the tools injector as the init container
+`gl-tools-injector-gl-tools-injector-command-1`; the PVC `<ws>-gl-workspace-data` at /projects in
+every container; the Service `<ws>` with `editor-server` 60001 and `ssh-server` 60022; a
+ServiceAccount without a token; a NetworkPolicy admitting only the workspaces proxy; the label
+`agent.gitlab.com/id` and the annotations `workspaces.gitlab.com/{host-template,id}` the proxy and
+KAS discover the workspace by. GitLab's security context (UID 5001, fsGroup 0, no privilege
+escalation); beyond GitLab only the RuntimeDefault seccomp profile (docs/workspaces.md says why).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from typing import Any
 
 from runway.errors import Diagnostic, ManifestError
@@ -18,68 +23,81 @@ from runway.workspace import start
 from runway.workspace.ci_job import check_post_start
 from runway.workspace.devfile import Container, Workspace
 
-UID = 65532
-DEFAULT_REQUESTS = {"cpu": "250m", "memory": "512Mi"}
-DEFAULT_LIMITS = {"cpu": "2", "memory": "4Gi"}
-TOOLS_DIR = "/gl-tools"
-TOKEN_DIR = "/var/run/gl-agent"
+RUN_AS_USER = 5001
+DATA_VOLUME = "gl-workspace-data"
+SCRIPTS_VOLUME = "gl-workspace-scripts"
+SCRIPTS_PATH = "/workspace-scripts"
+VARIABLES_VOLUME = "gl-workspace-variables"
+VARIABLES_PATH = "/.workspace-data/variables/file"
+AGENTW_TOKEN_KEY = "gl_agentw_token"
+INJECTOR = "gl-tools-injector-gl-tools-injector-command-1"
+PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ManifestOptions:
     workspace: str
     namespace: str
-    kas_address: str
-    projects_size: str = "10Gi"
+    agent_id: str
+    workspace_id: str
+    dns_zone: str
+    project_url: str
+    project_path: str
+    project_ref: str = "main"
+    kas_address: str = ""
+    proxy_namespace: str = "gitlab-workspaces"
+    data_size: str = "50Gi"
     tools_image: str = start.TOOLS_IMAGE
 
 
-def _name(options: ManifestOptions, suffix: str = "") -> str:
-    return f"ws-{options.workspace}{'-' + suffix if suffix else ''}"[:63].rstrip("-")
+def file_secret(options: ManifestOptions) -> str:
+    """The Secret GitLab's agent fills with the workspace's files (agentw's token among them)."""
+    return f"{options.workspace}-file"
 
 
-def token_secret(options: ManifestOptions) -> str:
-    return _name(options, "agent-token")
-
-
-def _labels(options: ManifestOptions) -> dict[str, str]:
+def workspace_labels(options: ManifestOptions) -> dict[str, str]:
+    """GitLab's labels; the workspace id too, which GitLab adds in shared namespaces and plans to
+    add always, so two workspaces in one namespace never select each other's pods."""
     return {
-        "app.kubernetes.io/name": "workspace",
-        "app.kubernetes.io/instance": options.workspace,
-        "app.kubernetes.io/managed-by": "runway",
+        "agent.gitlab.com/id": options.agent_id,
+        "workspaces.gitlab.com/id": options.workspace_id,
     }
 
 
-def _security_context() -> dict[str, Any]:
+def workspace_annotations(options: ManifestOptions) -> dict[str, str]:
+    return {
+        "workspaces.gitlab.com/host-template": f"{{{{.port}}}}-{options.workspace}.{options.dns_zone}",
+        "workspaces.gitlab.com/id": options.workspace_id,
+        "workspaces.gitlab.com/max-resources-per-workspace-sha256": hashlib.sha256(
+            b"{}"
+        ).hexdigest(),
+    }
+
+
+def _container_security_context() -> dict[str, Any]:
     return {
         "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
+        "privileged": False,
         "runAsNonRoot": True,
-        "runAsUser": UID,
-        "runAsGroup": UID,
-        "capabilities": {"drop": ["ALL"]},
+        "runAsUser": RUN_AS_USER,
         "seccompProfile": {"type": "RuntimeDefault"},
     }
 
 
 def _resources(container: Container) -> dict[str, Any]:
-    requests = {
-        "cpu": container.cpu_request or DEFAULT_REQUESTS["cpu"],
-        "memory": container.memory_request or DEFAULT_REQUESTS["memory"],
-    }
-    limits = {
-        "cpu": container.cpu_limit or DEFAULT_LIMITS["cpu"],
-        "memory": container.memory_limit or DEFAULT_LIMITS["memory"],
-    }
-    return {"requests": requests, "limits": limits}
-
-
-def _probe(port: int) -> dict[str, Any]:
-    return {"tcpSocket": {"port": port}, "periodSeconds": 10, "failureThreshold": 6}
+    found: dict[str, Any] = {}
+    for section, cpu, memory in (
+        ("requests", container.cpu_request, container.memory_request),
+        ("limits", container.cpu_limit, container.memory_limit),
+    ):
+        values = {k: v for k, v in (("cpu", cpu), ("memory", memory)) if v}
+        if values:
+            found[section] = values
+    return found
 
 
 def check(workspace: Workspace) -> list[Diagnostic]:
-    """What a hardened pod cannot do for this devfile."""
+    """What these objects cannot do for this devfile."""
     problems = check_post_start(workspace)
     for container in (workspace.main, *workspace.others):
         for endpoint in container.endpoints:
@@ -87,20 +105,20 @@ def check(workspace: Workspace) -> list[Diagnostic]:
                 problems.append(
                     Diagnostic(
                         workspace.file,
-                        f"port {endpoint.port} needs root to bind; workspaces run as UID {UID}, "
-                        "use a port of 1024 or above",
+                        f"port {endpoint.port} needs root to bind; workspaces run as UID "
+                        f"{RUN_AS_USER} (as GitLab runs them), use a port of 1024 or above",
                         field=endpoint.field,
                     )
                 )
-        if container is not workspace.main and not container.endpoints:
-            problems.append(
-                Diagnostic(
-                    workspace.file,
-                    f"container {container.name!r} has no endpoint, so it cannot be health-checked; "
-                    "declare the port it listens on",
-                    field=f"{container.field}.endpoints",
+            if endpoint.port in (start.EDITOR_PORT, start.SSH_PORT):
+                problems.append(
+                    Diagnostic(
+                        workspace.file,
+                        f"port {endpoint.port} is the workspace's own "
+                        f"({'editor' if endpoint.port == start.EDITOR_PORT else 'SSH'}); use another",
+                        field=endpoint.field,
+                    )
                 )
-            )
     return problems
 
 
@@ -108,115 +126,128 @@ def manifests(workspace: Workspace, options: ManifestOptions) -> list[dict[str, 
     problems = check(workspace)
     if problems:
         raise ManifestError(problems)
-    labels = _labels(options)
-    meta = {"namespace": options.namespace, "labels": labels}
-    claims: list[dict[str, Any]] = [_claim(_name(options, "projects"), options.projects_size, meta)]
+    ws = options.workspace
+    selector = workspace_labels(options)
+    meta = {
+        "namespace": options.namespace,
+        "labels": selector,
+        "annotations": workspace_annotations(options),
+    }
+    project_source = f"{start.DATA_PATH}/{options.project_path}"
+    common_env = [
+        {"name": "PROJECTS_ROOT", "value": start.DATA_PATH},
+        {"name": "PROJECT_SOURCE", "value": project_source},
+    ]
+    data_mount = {"name": DATA_VOLUME, "mountPath": start.DATA_PATH}
+    variables_mount = {"name": VARIABLES_VOLUME, "mountPath": VARIABLES_PATH}
     volumes: list[dict[str, Any]] = [
-        {"name": "projects", "persistentVolumeClaim": {"claimName": _name(options, "projects")}},
-        {"name": "gl-tools", "emptyDir": {"sizeLimit": "1Gi"}},
-        {"name": "tmp", "emptyDir": {"sizeLimit": "2Gi"}},
-        {"name": "home", "emptyDir": {"sizeLimit": "2Gi"}},
+        {"name": DATA_VOLUME, "persistentVolumeClaim": {"claimName": f"{ws}-{DATA_VOLUME}"}},
         {
-            "name": "agent-token",
-            "secret": {"secretName": token_secret(options), "defaultMode": 0o400},
+            "name": VARIABLES_VOLUME,
+            "projected": {
+                "defaultMode": 0o774,
+                "sources": [{"secret": {"name": file_secret(options)}}],
+            },
+        },
+        {
+            "name": SCRIPTS_VOLUME,
+            "projected": {
+                "defaultMode": 0o555,
+                "sources": [{"configMap": {"name": f"{ws}-scripts-configmap"}}],
+            },
         },
     ]
+    claims = [_claim(f"{ws}-{DATA_VOLUME}", options.data_size, meta)]
     for volume in workspace.volumes:
         if volume.ephemeral:
-            volumes.append({"name": f"dv-{volume.name}", "emptyDir": {}})
+            volumes.append({"name": volume.name, "emptyDir": {}})
         else:
-            claim = _name(options, volume.name)
-            claims.append(_claim(claim, volume.size or "1Gi", meta))
+            claims.append(_claim(f"{ws}-{volume.name}", volume.size or "1Gi", meta))
             volumes.append(
-                {"name": f"dv-{volume.name}", "persistentVolumeClaim": {"claimName": claim}}
+                {"name": volume.name, "persistentVolumeClaim": {"claimName": f"{ws}-{volume.name}"}}
             )
-    env = [
-        {"name": "GL_TOOLS_DIR", "value": TOOLS_DIR},
-        {"name": "PROJECTS_ROOT", "value": "/projects"},
-        {"name": "PROJECT_SOURCE", "value": "/projects"},
-        {"name": start.TOKEN_VARIABLE, "value": f"{TOKEN_DIR}/token"},
-        {"name": "GL_WORKSPACE_NAME", "value": options.workspace},
-        {"name": "HOME", "value": "/home/workspace"},
+    main_env = [
+        {"name": "GL_TOOLS_DIR", "value": start.TOOLS_DIR},
+        *common_env,
+        {"name": "GL_PROJECT_URL", "value": options.project_url},
+        {"name": "GL_PROJECT_REF", "value": options.project_ref},
+        {"name": start.TOKEN_VARIABLE, "value": f"{VARIABLES_PATH}/{AGENTW_TOKEN_KEY}"},
+        *(
+            {"name": k, "value": v}
+            for k, v in start.start_variables(workspace, kas_address=options.kas_address).items()
+        ),
+        *({"name": k, "value": v} for k, v in workspace.main.env.items()),
     ]
-    env += [
-        {"name": key, "value": value}
-        for key, value in start.start_variables(workspace, kas_address=options.kas_address).items()
-    ]
-    env += [{"name": key, "value": value} for key, value in workspace.main.env.items()]
-    main = {
+    main: dict[str, Any] = {
         "name": workspace.main.name,
         "image": workspace.main.image,
         "imagePullPolicy": "IfNotPresent",
-        "env": env,
-        "ports": [{"name": "editor", "containerPort": start.EDITOR_PORT}]
-        + [_port(e.name, e.port) for e in workspace.main.endpoints],
+        "env": main_env,
+        "envFrom": [{"secretRef": {"name": f"{ws}-env-var", "optional": True}}],
+        "ports": [
+            {"name": "editor-server", "containerPort": start.EDITOR_PORT, "protocol": "TCP"},
+            {"name": "ssh-server", "containerPort": start.SSH_PORT, "protocol": "TCP"},
+            *(_port(e.name, e.port) for e in workspace.main.endpoints),
+        ],
         "resources": _resources(workspace.main),
-        "securityContext": _security_context(),
-        "readinessProbe": _probe(start.EDITOR_PORT),
-        "livenessProbe": _probe(start.EDITOR_PORT),
+        "securityContext": _container_security_context(),
         "volumeMounts": [
-            {"name": "projects", "mountPath": "/projects"},
-            {"name": "gl-tools", "mountPath": TOOLS_DIR},
-            {"name": "tmp", "mountPath": "/tmp"},
-            {"name": "home", "mountPath": "/home/workspace"},
-            {"name": "agent-token", "mountPath": TOKEN_DIR, "readOnly": True},
+            data_mount,
+            variables_mount,
+            {"name": SCRIPTS_VOLUME, "mountPath": SCRIPTS_PATH},
             *_mounts(workspace.main),
         ],
+        "lifecycle": {
+            "postStart": {
+                "exec": {"command": ["/bin/sh", "-c", f"{SCRIPTS_PATH}/gl-poststart-commands.sh"]}
+            }
+        },
     }
-    if workspace.main.override_command:
-        main["command"] = ["/bin/sh", "-c", start.SCRIPT]
-    else:
-        _command(main, workspace.main)
+    _command(main, workspace.main)
     sidecars = []
     for container in workspace.others:
         sidecar: dict[str, Any] = {
             "name": container.name,
             "image": container.image,
             "imagePullPolicy": "IfNotPresent",
-            "env": [{"name": k, "value": v} for k, v in container.env.items()],
+            "env": [*common_env, *({"name": k, "value": v} for k, v in container.env.items())],
             "ports": [_port(e.name, e.port) for e in container.endpoints],
             "resources": _resources(container),
-            "securityContext": _security_context(),
-            "readinessProbe": _probe(container.endpoints[0].port),
-            "livenessProbe": _probe(container.endpoints[0].port),
-            "volumeMounts": [{"name": "tmp", "mountPath": "/tmp"}]
-            + ([{"name": "projects", "mountPath": "/projects"}] if container.mount_sources else [])
-            + _mounts(container),
+            "securityContext": _container_security_context(),
+            "volumeMounts": [data_mount, variables_mount, *_mounts(container)],
         }
         _command(sidecar, container)
         sidecars.append(sidecar)
     injector = {
-        "name": "gl-tools-injector",
+        "name": INJECTOR,
         "image": options.tools_image,
         "imagePullPolicy": "IfNotPresent",
-        "command": ["/bin/sh", "-c", start.INJECT],
-        "env": [{"name": "GL_TOOLS_DIR", "value": TOOLS_DIR}],
+        "env": [{"name": "GL_TOOLS_DIR", "value": start.TOOLS_DIR}],
         "resources": {
-            "requests": {"cpu": "50m", "memory": "64Mi"},
-            "limits": {"cpu": "500m", "memory": "256Mi"},
+            "requests": {"cpu": "100m", "memory": "256Mi"},
+            "limits": {"cpu": "500m", "memory": "512Mi"},
         },
-        "securityContext": _security_context(),
-        "volumeMounts": [{"name": "gl-tools", "mountPath": TOOLS_DIR}],
+        "securityContext": _container_security_context(),
+        "volumeMounts": [data_mount],
     }
     deployment = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": {"name": _name(options), **meta},
+        "metadata": {"name": ws, **meta},
         "spec": {
             "replicas": 1,
             "strategy": {"type": "Recreate"},
-            "selector": {"matchLabels": labels},
+            "selector": {"matchLabels": selector},
             "template": {
-                "metadata": {"labels": labels},
+                "metadata": {"labels": selector, "annotations": workspace_annotations(options)},
                 "spec": {
-                    "serviceAccountName": _name(options),
+                    "serviceAccountName": ws,
                     "automountServiceAccountToken": False,
-                    "enableServiceLinks": False,
                     "securityContext": {
                         "runAsNonRoot": True,
-                        "runAsUser": UID,
-                        "runAsGroup": UID,
-                        "fsGroup": UID,
+                        "runAsUser": RUN_AS_USER,
+                        "fsGroup": 0,
+                        "fsGroupChangePolicy": "OnRootMismatch",
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
                     "initContainers": [injector],
@@ -226,7 +257,10 @@ def manifests(workspace: Workspace, options: ManifestOptions) -> list[dict[str, 
             },
         },
     }
-    service_ports = [{"name": "editor", "port": start.EDITOR_PORT, "targetPort": start.EDITOR_PORT}]
+    service_ports = [
+        {"name": "editor-server", "port": start.EDITOR_PORT, "targetPort": start.EDITOR_PORT},
+        {"name": "ssh-server", "port": start.SSH_PORT, "targetPort": start.SSH_PORT},
+    ]
     for container in (workspace.main, *workspace.others):
         service_ports += [
             {"name": e.name[:15], "port": e.port, "targetPort": e.port} for e in container.endpoints
@@ -235,28 +269,69 @@ def manifests(workspace: Workspace, options: ManifestOptions) -> list[dict[str, 
         {
             "apiVersion": "v1",
             "kind": "ServiceAccount",
-            "metadata": {"name": _name(options), **meta},
+            "metadata": {"name": ws, **meta},
             "automountServiceAccountToken": False,
         },
         *claims,
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"{ws}-scripts-configmap", **meta},
+            "data": {"gl-poststart-commands.sh": "#!/bin/sh\n" + start.KUBERNETES_POSTSTART},
+        },
         deployment,
         {
             "apiVersion": "v1",
             "kind": "Service",
-            "metadata": {"name": _name(options), **meta},
-            "spec": {"type": "ClusterIP", "selector": labels, "ports": service_ports},
+            "metadata": {"name": ws, **meta},
+            "spec": {"type": "ClusterIP", "selector": selector, "ports": service_ports},
         },
-        {
-            "apiVersion": "networking.k8s.io/v1",
-            "kind": "NetworkPolicy",
-            "metadata": {"name": _name(options), **meta},
-            "spec": {
-                "podSelector": {"matchLabels": labels},
-                "policyTypes": ["Ingress"],
-                "ingress": [{"from": [{"podSelector": {}}]}],
-            },
-        },
+        _network_policy(options, meta, selector),
     ]
+
+
+def _network_policy(
+    options: ManifestOptions, meta: dict[str, Any], selector: dict[str, str]
+) -> dict[str, Any]:
+    """GitLab's: in only from the workspaces proxy; out to DNS and the internet, not private ranges."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {"name": options.workspace, **meta},
+        "spec": {
+            "podSelector": {"matchLabels": selector},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {
+                                    "kubernetes.io/metadata.name": options.proxy_namespace
+                                }
+                            },
+                            "podSelector": {
+                                "matchLabels": {"app.kubernetes.io/name": "gitlab-workspaces-proxy"}
+                            },
+                        }
+                    ]
+                }
+            ],
+            "egress": [
+                {
+                    "ports": [{"port": 53, "protocol": "TCP"}, {"port": 53, "protocol": "UDP"}],
+                    "to": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                            }
+                        }
+                    ],
+                },
+                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": PRIVATE_RANGES}}]},
+            ],
+        },
+    }
 
 
 def _claim(name: str, size: str, meta: dict[str, Any]) -> dict[str, Any]:
@@ -269,14 +344,20 @@ def _claim(name: str, size: str, meta: dict[str, Any]) -> dict[str, Any]:
 
 
 def _port(name: str, port: int) -> dict[str, Any]:
-    return {"name": name[:15], "containerPort": port}
+    return {"name": name[:15], "containerPort": port, "protocol": "TCP"}
 
 
 def _mounts(container: Container) -> list[dict[str, Any]]:
-    return [{"name": f"dv-{name}", "mountPath": path} for name, path in container.volume_mounts]
+    return [{"name": name, "mountPath": path} for name, path in container.volume_mounts]
 
 
 def _command(target: dict[str, Any], container: Container) -> None:
+    """overrideCommand true (GitLab's default): keep the container up, as GitLab does; false: the
+    devfile's command and args, or the image's own."""
+    if container.override_command:
+        target["command"] = ["/bin/sh", "-c"]
+        target["args"] = [start.KEEP_ALIVE]
+        return
     if container.command:
         target["command"] = list(container.command)
     if container.args:

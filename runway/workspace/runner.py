@@ -14,6 +14,18 @@ from decimal import Decimal
 from typing import Any
 
 RUNNER_CHART = ("gitlab-runner", "https://charts.gitlab.io", "0.71.0")
+RUNNER_SERVICE_ACCOUNT = "workspaces-runner"
+JOB_SERVICE_ACCOUNT = "workspace-jobs"
+EXECUTOR_RULES = [
+    {
+        "apiGroups": [""],
+        "resources": ["pods", "pods/exec", "pods/attach", "pods/log", "secrets", "configmaps"],
+        "verbs": ["get", "list", "watch", "create", "patch", "update", "delete"],
+    },
+    {"apiGroups": [""], "resources": ["serviceaccounts"], "verbs": ["get"]},
+]
+"""What the Kubernetes executor does in the jobs namespace: job pods, attaching to them, and
+the secrets and config maps it creates for each job (docs.gitlab.com/runner/executors/kubernetes)."""
 _UNITS: dict[str, Decimal] = {
     "": Decimal(1),
     "m": Decimal("0.001"),
@@ -67,7 +79,7 @@ def values(fleet: Fleet) -> dict[str, Any]:
     cpu_limit_overwrite_max_allowed = "{fleet.max_cpu}"
     memory_request_overwrite_max_allowed = "{fleet.max_memory}"
     memory_limit_overwrite_max_allowed = "{fleet.max_memory}"
-    service_account = "workspace-jobs"
+    service_account = "{JOB_SERVICE_ACCOUNT}"
     automount_service_account_token = false
     [runners.kubernetes.pod_security_context]
       run_as_non_root = true
@@ -91,7 +103,10 @@ def values(fleet: Fleet) -> dict[str, Any]:
         "gitlabUrl": fleet.gitlab_url,
         "concurrent": fleet.concurrency,
         "checkInterval": 3,
-        "rbac": {"create": True},
+        # The chart would create a Role in its own namespace only; jobs run in another, so the
+        # bundle brings the runner's ServiceAccount and its Role there (fleet_rbac).
+        "rbac": {"create": False},
+        "serviceAccount": {"create": False, "name": RUNNER_SERVICE_ACCOUNT},
         "runners": {
             "secret": fleet.token_secret,
             "tags": ",".join(fleet.tags),
@@ -131,6 +146,63 @@ def check_caps(fleet: Fleet, requested: dict[str, tuple[str | None, str]]) -> li
     return problems
 
 
+def fleet_rbac(fleet: Fleet, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The runner's ServiceAccount, the one its config gives job pods, and the runner's rights
+    in the jobs namespace: every object the runner's config names."""
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {
+                "name": RUNNER_SERVICE_ACCOUNT,
+                "namespace": fleet.namespace,
+                "labels": labels,
+            },
+        },
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {
+                "name": JOB_SERVICE_ACCOUNT,
+                "namespace": fleet.jobs_namespace,
+                "labels": labels,
+            },
+            "automountServiceAccountToken": False,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "Role",
+            "metadata": {
+                "name": "workspaces-runner-jobs",
+                "namespace": fleet.jobs_namespace,
+                "labels": labels,
+            },
+            "rules": EXECUTOR_RULES,
+        },
+        {
+            "apiVersion": "rbac.authorization.k8s.io/v1",
+            "kind": "RoleBinding",
+            "metadata": {
+                "name": "workspaces-runner-jobs",
+                "namespace": fleet.jobs_namespace,
+                "labels": labels,
+            },
+            "roleRef": {
+                "apiGroup": "rbac.authorization.k8s.io",
+                "kind": "Role",
+                "name": "workspaces-runner-jobs",
+            },
+            "subjects": [
+                {
+                    "kind": "ServiceAccount",
+                    "name": RUNNER_SERVICE_ACCOUNT,
+                    "namespace": fleet.namespace,
+                }
+            ],
+        },
+    ]
+
+
 def flux_bundle(fleet: Fleet, *, interval: str = "10m") -> list[dict[str, Any]]:
     """The fleet for a managed self-hosted turn-up: Flux installs the upstream chart."""
     chart, repository, version = RUNNER_CHART
@@ -153,6 +225,7 @@ def flux_bundle(fleet: Fleet, *, interval: str = "10m") -> list[dict[str, Any]]:
                 "labels": {**labels, "pod-security.kubernetes.io/enforce": "restricted"},
             },
         },
+        *fleet_rbac(fleet, labels),
         {
             "apiVersion": "source.toolkit.fluxcd.io/v1",
             "kind": "HelmRepository",
