@@ -241,7 +241,26 @@ def _environment(tmp_path: Path, edit: Any) -> Path:
     out = YAML()
     with path.open("w") as handle:
         out.dump(data, handle)
+    _stacks_for(tmp_path, path, str(data["metadata"]["name"]))
     return path
+
+
+def _stacks_for(tmp_path: Path, env_file: Path, stack: str) -> Path:
+    """The shipped Pulumi projects with stack files that name `env_file` (as a user's would)."""
+    stacks = tmp_path / "stacks"
+    for project in ("infra", "workloads"):
+        (stacks / project).mkdir(parents=True, exist_ok=True)
+        (stacks / project / "Pulumi.yaml").write_text(
+            (ROOT / "stacks" / project / "Pulumi.yaml").read_text()
+        )
+    (stacks / "infra" / f"Pulumi.{stack}.yaml").write_text(
+        f"config:\n  runway-infra:environment: {env_file}\n"
+    )
+    (stacks / "workloads" / f"Pulumi.{stack}.yaml").write_text(
+        f"config:\n  runway-workloads:environment: {env_file}\n"
+        f"  runway-workloads:infraStack: organization/runway-infra/{stack}\n"
+    )
+    return stacks
 
 
 def test_a_production_environment_with_a_public_control_plane_fails_the_plan(
@@ -251,7 +270,9 @@ def test_a_production_environment_with_a_public_control_plane_fails_the_plan(
         data["spec"]["production"] = True
         data["spec"]["cluster"]["deletion_protection"] = False
 
-    result = run_cli("stack", "plan", str(_environment(tmp_path, risky)))
+    result = run_cli(
+        "stack", "plan", str(_environment(tmp_path, risky)), "--stacks", str(tmp_path / "stacks")
+    )
     assert result.exit_code == 1
     assert (
         "policy violation: private-control-plane: gcp:container/cluster:Cluster staging-us-east1"
@@ -309,7 +330,9 @@ def test_two_services_claiming_one_host_are_refused(tmp_path: Path) -> None:
     def clash(data: dict[str, Any]) -> None:
         data["spec"]["services"][1]["hosts"]["http"] = "*.kas-tunnel.staging.gitlab.example.com"
 
-    result = run_cli("stack", "plan", str(_environment(tmp_path, clash)))
+    result = run_cli(
+        "stack", "plan", str(_environment(tmp_path, clash)), "--stacks", str(tmp_path / "stacks")
+    )
     assert result.exit_code == 2
     assert (
         "*.kas-tunnel.staging.gitlab.example.com is served by both kas and gitlab-workspaces-proxy"
@@ -329,10 +352,10 @@ def test_the_stack_entry_points_run_the_programs(
 
     directory = ROOT / "stacks" / stack
     config = YAML(typ="safe").load((directory / "Pulumi.staging.yaml").read_text())["config"]
-    config["runway:agentToken"] = "not-a-real-token"
-    config["runway:runnerToken"] = "not-a-real-token"
+    config[f"runway-{stack}:agentToken"] = "not-a-real-token"
+    config[f"runway-{stack}:runnerToken"] = "not-a-real-token"
     monkeypatch.chdir(directory)
-    env = load_environment(Path(config["runway:environment"]))
+    env = load_environment(Path(config[f"runway-{stack}:environment"]))
     mocks = RecordingMocks(stack, env)
     pulumi.runtime.set_mocks(mocks, project=f"runway-{stack}", stack="staging", preview=False)
     pulumi.runtime.set_all_config(config)
@@ -376,3 +399,105 @@ def test_runway_validate_points_an_environment_file_at_stack_plan() -> None:
     assert "a RunwayEnvironment describes a GKE environment, not a service" in result.stderr
     assert "hint: check it with: runway stack plan " in result.stderr
     assert "staging.yml:4:7: kind:" in result.stderr
+
+
+# The real Pulumi project and stack files, by Pulumi's own rules --------------------------------
+
+
+@pytest.mark.parametrize("project", ["infra", "workloads"])
+@pytest.mark.parametrize("stack", ["staging", "production"])
+def test_the_shipped_pulumi_projects_follow_pulumis_rules(project: str, stack: str) -> None:
+    from runway.platform import projects
+
+    found = projects.load_stack(ROOT / "stacks" / project, stack)
+    assert found.project == f"runway-{project}"
+    assert found.values[f"runway-{project}:environment"] == f"../../environments/{stack}.yml"
+    if project == "workloads":
+        assert found.secrets == ("runway-workloads:agentToken",), "left to pulumi config set"
+
+
+def _project(tmp_path: Path, pulumi_yaml: str, stack_yaml: str) -> Path:
+    folder = tmp_path / "infra"
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "Pulumi.yaml").write_text(pulumi_yaml)
+    (folder / "Pulumi.staging.yaml").write_text(stack_yaml)
+    return folder
+
+
+PROJECT_HEAD = "name: runway-infra\nruntime: python\nconfig:\n"
+
+
+@pytest.mark.parametrize(
+    ("pulumi_yaml", "stack_yaml", "expected"),
+    [
+        (
+            PROJECT_HEAD + "  runway:environment:\n    type: string\n",
+            "config:\n  runway:environment: x\n",
+            "Pulumi.yaml:4:3: config.runway:environment: config key 'runway:environment' is not "
+            "namespaced by the project and should not define a type",
+        ),
+        (
+            PROJECT_HEAD + "  gcp:project:\n    default: p\n",
+            "config: {}\n",
+            "should not define a default value",
+        ),
+        (
+            PROJECT_HEAD + "  gcp:project:\n    description: the project\n",
+            "config: {}\n",
+            "is namespaced and must provide an attribute 'value'",
+        ),
+        (
+            PROJECT_HEAD + "  environment:\n    type: string\n",
+            "config: {}\n",
+            "Stack 'staging' is missing configuration value 'runway-infra:environment'",
+        ),
+        (
+            PROJECT_HEAD + "  replicas:\n    type: integer\n",
+            "config:\n  runway-infra:replicas: many\n",
+            "configuration value 'runway-infra:replicas' must be of type integer",
+        ),
+        (
+            "runtime: python\n",
+            "config: {}\n",
+            "Pulumi project schema: 'name' is a required property",
+        ),
+        (
+            PROJECT_HEAD + "  sizes:\n    type: array\n",
+            "config: {}\n",
+            "config key 'sizes': an array type requires 'items'",
+        ),
+    ],
+)
+def test_pulumis_rules_refuse_each_defect_located(
+    tmp_path: Path, pulumi_yaml: str, stack_yaml: str, expected: str
+) -> None:
+    from runway.errors import ManifestError
+    from runway.platform import projects
+
+    folder = _project(tmp_path, pulumi_yaml, stack_yaml)
+    with pytest.raises(ManifestError) as caught:
+        projects.load_stack(folder, "staging")
+    assert expected in str(caught.value), str(caught.value)
+
+
+def test_stack_plan_refuses_an_invalid_project_and_a_stack_naming_another_environment(
+    tmp_path: Path,
+) -> None:
+    stacks = _stacks_for(tmp_path, STAGING, "staging")
+    broken = (
+        (stacks / "infra" / "Pulumi.yaml")
+        .read_text()
+        .replace("  environment:", "  runway:environment:")
+    )
+    (stacks / "infra" / "Pulumi.yaml").write_text(broken)
+    result = run_cli("stack", "plan", str(STAGING), "--stacks", str(stacks))
+    assert result.exit_code == 1
+    assert (
+        "Pulumi.yaml:9:3: config.runway:environment: config key 'runway:environment' is not namespaced"
+        in result.stderr
+    )
+    other = _stacks_for(tmp_path / "b", PRODUCTION, "staging")
+    elsewhere = run_cli("stack", "plan", str(STAGING), "--stacks", str(other))
+    assert elsewhere.exit_code == 2
+    assert "Pulumi.staging.yaml: environment is" in elsewhere.stderr
+    assert "point the stack at the environment it deploys" in elsewhere.stderr

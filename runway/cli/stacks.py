@@ -26,14 +26,21 @@ def stack() -> None:
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 @click.option("--preview", is_flag=True, help="Plan as `pulumi preview` would (outputs unknown)")
+@click.option(
+    "--stacks",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=Path("stacks"),
+    show_default=True,
+    help="The Pulumi projects (infra/, workloads/) whose stack files configure the programs",
+)
 @handle_errors
-def stack_plan(env_manifest: Path, fmt: str, preview: bool) -> None:
+def stack_plan(env_manifest: Path, fmt: str, preview: bool, stacks: Path) -> None:
     """Plan an environment offline (Pulumi mock mode): every resource both stacks would create,
     then the policies every environment must pass (exit 1 on a violation)."""
     from runway.platform.plan import plan
     from runway.platform.policies import check
 
-    planned = plan(env_manifest, preview=preview)
+    planned = plan(env_manifest, stacks=stacks, preview=preview)
     violations = check(planned.resources, production=planned.environment.spec.production)
     if fmt == "json":
         click.echo(json.dumps([r.as_dict() for r in planned.resources], indent=2))

@@ -197,7 +197,8 @@ class EnvironmentSpec(Strict):
     gitlab: GitLab
     services: list[ServiceRef] = Field(default_factory=list)
     runner_fleet: RunnerFleet | None = Field(
-        None, description="Run the workspace runner fleet (token: config runway:runnerToken)"
+        None,
+        description="Run the workspace runner fleet (token: pulumi config set --secret runnerToken)",
     )
 
     @model_validator(mode="after")

@@ -19,11 +19,14 @@ from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from runway.errors import UsageError
 from runway.manifest.environment import RunwayEnvironment, load_environment
-from runway.platform import programs
+from runway.platform import programs, projects
 from runway.platform.releases import environment_releases
 
-SECRET_PLACEHOLDER = "[secret: pulumi config set --secret runway:agentToken]"
+SECRET_PLACEHOLDER = "[secret: set with pulumi config set --secret]"
+RUNTIME_SECRETS = ("runnerToken",)
+"""Secrets a program reads only for some environments (the runner fleet), so no project declares."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ def _outputs(typ: str, inputs: dict[str, Any], env: RunwayEnvironment) -> dict[s
 class Plan:
     environment: RunwayEnvironment
     resources: list[PlannedResource]
+    secrets_to_set: tuple[str, ...] = ()
 
 
 def _run(
@@ -124,27 +128,50 @@ def _run(
     return mocks.resources
 
 
-def plan(env_file: Path, *, preview: bool = False) -> Plan:
+def stack_config(
+    stacks: Path, stack: str, env: RunwayEnvironment, env_file: Path
+) -> projects.StackConfig:
+    """The stack's real project and stack files, checked, and naming this environment."""
+    found = projects.load_stack(stacks / stack, env.metadata.name)
+    named = found.values.get(f"{found.project}:environment")
+    if named is None or (found.directory / named).resolve() != env_file.resolve():
+        raise UsageError(
+            f"{found.directory / f'Pulumi.{found.stack}.yaml'}: environment is {named!r}, not "
+            f"{env_file}; point the stack at the environment it deploys"
+        )
+    return found
+
+
+def _config(found: projects.StackConfig) -> dict[str, str]:
+    config = dict(found.values)
+    for key in (*found.secrets, *(f"{found.project}:{k}" for k in RUNTIME_SECRETS)):
+        config.setdefault(key, SECRET_PLACEHOLDER)
+    return config
+
+
+def plan(env_file: Path, *, stacks: Path = Path("stacks"), preview: bool = False) -> Plan:
+    if not (stacks / "infra" / "Pulumi.yaml").is_file():
+        raise UsageError(
+            f"{stacks}: no Pulumi projects here (infra/, workloads/); pass --stacks DIR"
+        )
     env = load_environment(env_file)
+    infra = stack_config(stacks, "infra", env, env_file)
+    workloads = stack_config(stacks, "workloads", env, env_file)
     releases = environment_releases(env, env_file)
-    infra_stack = f"organization/runway-infra/{env.metadata.name}"
+    infra_stack = workloads.values.get(f"{workloads.project}:infraStack", "")
+    if not infra_stack.endswith(f"/{infra.project}/{infra.stack}"):
+        raise UsageError(
+            f"{workloads.directory / f'Pulumi.{workloads.stack}.yaml'}: infraStack is "
+            f"{infra_stack!r}; it must name ORG/{infra.project}/{infra.stack}"
+        )
     found = _run(
-        "infra",
-        env,
-        {"runway:environment": str(env_file)},
-        lambda: programs.infra(env, releases),
-        preview=preview,
+        "infra", env, _config(infra), lambda: programs.infra(env, releases), preview=preview
     )
     found += _run(
         "workloads",
         env,
-        {
-            "runway:environment": str(env_file),
-            "runway:infraStack": infra_stack,
-            "runway:agentToken": SECRET_PLACEHOLDER,
-            "runway:runnerToken": SECRET_PLACEHOLDER,
-        },
+        _config(workloads),
         lambda: programs.workloads(env, releases, infra_stack),
         preview=preview,
     )
-    return Plan(env, found)
+    return Plan(env, found, workloads.secrets)

@@ -60,7 +60,7 @@ def infra(env: RunwayEnvironment, releases: list[dict[str, Any]]) -> None:
 def workloads(env: RunwayEnvironment, releases: list[dict[str, Any]], infra_stack: str) -> None:
     reference = pulumi.StackReference(infra_stack)
     kubeconfigs = reference.require_output("kubeconfigs")
-    config = pulumi.Config("runway")
+    config = pulumi.Config()
     token = config.require_secret("agentToken")
     fleet = fleet_of(env)
     for region in env.spec.regions:
@@ -74,7 +74,7 @@ def workloads(env: RunwayEnvironment, releases: list[dict[str, Any]], infra_stac
 
 
 def run_infra(config: pulumi.Config) -> None:
-    """The infra stack's `__main__`: the environment file named in config `runway:environment`."""
+    """The infra stack's `__main__`: the environment file named in config `environment`."""
     env_file = Path(config.require("environment"))
     env = load_environment(env_file)
     infra(env, environment_releases(env, env_file))

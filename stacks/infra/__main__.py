@@ -4,4 +4,4 @@ import pulumi
 
 from runway.platform.programs import run_infra
 
-run_infra(pulumi.Config("runway"))
+run_infra(pulumi.Config())

@@ -4,4 +4,4 @@ import pulumi
 
 from runway.platform.programs import run_workloads
 
-run_workloads(pulumi.Config("runway"))
+run_workloads(pulumi.Config())
