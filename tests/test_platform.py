@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import os
 import runpy
@@ -501,3 +502,51 @@ def test_stack_plan_refuses_an_invalid_project_and_a_stack_naming_another_enviro
     assert elsewhere.exit_code == 2
     assert "Pulumi.staging.yaml: environment is" in elsewhere.stderr
     assert "point the stack at the environment it deploys" in elsewhere.stderr
+
+
+def test_every_release_routes_the_environments_hosts(staging: Plan) -> None:
+    releases = {
+        r.inputs["metadata"]["name"]: r.inputs["spec"]["values"]["listeners"]
+        for r in _of(staging, "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease")
+    }
+    assert releases["kas"]["agent"]["host"] == "kas.staging.gitlab.example.com"
+    assert releases["kas"]["workspaces"]["host"] == "*.kas-tunnel.staging.gitlab.example.com"
+    assert releases["gitlab-workspaces-proxy"]["http"] == {
+        "host": "*.workspaces.staging.gitlab.example.com",
+        "extraHosts": ["workspaces.staging.gitlab.example.com"],
+    }
+
+
+def test_hosts_that_disagree_fail_the_plan_naming_the_resource(staging: Plan) -> None:
+    from runway.platform.policies import hosts_agree
+
+    assert hosts_agree(staging.resources) == []
+    resources = copy.deepcopy(staging.resources)
+    release = next(
+        r
+        for r in resources
+        if r.type == "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease"
+        and r.inputs["metadata"]["name"] == "kas"
+    )
+    for name in ("agent", "k8s-proxy"):
+        release.inputs["spec"]["values"]["listeners"][name]["host"] = (
+            "agents.staging.gitlab.example.com"
+        )
+    messages = [v.render() for v in hosts_agree(resources)]
+    owner = "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease staging-us-east1-kas-helmrelease"
+    assert (
+        f"hosts-agree: {owner}: routes agents.staging.gitlab.example.com, which the edge certificate does not cover"
+        in messages
+    )
+    assert (
+        f"hosts-agree: {owner}: routes agents.staging.gitlab.example.com, which has no DNS record"
+        in messages
+    )
+    assert any(
+        "through certificate map kas-staging, which has no entry for it" in m for m in messages
+    )
+    assert any(
+        m.startswith("hosts-agree: gcp:dns/recordSet:RecordSet")
+        and "serves kas.staging.gitlab.example.com, which no release routes" in m
+        for m in messages
+    )

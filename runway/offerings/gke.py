@@ -12,11 +12,22 @@ from typing import Any
 
 from runway.chart import profiles
 from runway.chart.resolve import ChartSpec
+from runway.manifest.kubernetes import merge
 from runway.offerings import Offering
 from runway.offerings.overrides import offering_values
 
 KIND = "GitLabManagedRelease"
 API_VERSION = "runway.gitlab.com/v1alpha1"
+
+
+def hosts(spec: ChartSpec) -> dict[str, dict[str, Any]]:
+    """Every routed listener's hosts, as release values: what the chart routes is what the
+    environment's certificates and DNS serve (the stacks take both from here)."""
+    return {
+        name: {"host": listener.host, "extraHosts": list(listener.extraHosts)}
+        for name, listener in spec.values.listeners.items()
+        if listener.host and listener.exposure in ("public", "internal")
+    }
 
 
 def default_project(environment: str) -> str:
@@ -38,7 +49,7 @@ def release_description(
         settings = profiles.GkeSettings(
             project=project, region=region, environment=environment, edge=chosen_edge
         )
-        profile = profiles.gke(spec.values, spec.name, settings)
+        profile = merge(profiles.gke(spec.values, spec.name, settings), {"listeners": hosts(spec)})
         regions.append(
             {
                 "region": region,

@@ -135,10 +135,89 @@ POLICIES = (
 
 
 def check(resources: Iterable[Resource], *, production: bool) -> list[Violation]:
+    resources = list(resources)
     found = []
     for resource in resources:
         for policy in POLICIES:
             message = policy.check(resource.type, resource.inputs, production)
             if message:
                 found.append(Violation(policy.name, f"{resource.type} {resource.name}", message))
+    return found + hosts_agree(resources)
+
+
+RELEASES = ("kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease", "kubernetes:helm.sh/v3:Release")
+CERTIFICATE = "gcp:certificatemanager/certificate:Certificate"
+MAP_ENTRY = "gcp:certificatemanager/certificateMapEntry:CertificateMapEntry"
+RECORD = "gcp:dns/recordSet:RecordSet"
+ZONE = "gcp:dns/managedZone:ManagedZone"
+
+
+def hosts_agree(resources: Iterable[Resource]) -> list[Violation]:
+    """The hosts a release routes (its chart values), the certificate, the DNS records and the
+    certificate map must name the same hosts: a host one of them lacks is served by nobody."""
+    resources = list(resources)
+    zones = [str(r.inputs.get("dnsName", "")).rstrip(".") for r in resources if r.type == ZONE]
+
+    def in_zone(host: str) -> bool:
+        bare = host.removeprefix("*.")
+        return any(bare == z or bare.endswith("." + z) for z in zones)
+
+    routed: dict[str, str] = {}
+    maps: dict[str, set[str]] = {}  # certificate map of a release's Gateway → the hosts it routes
+    for release in resources:
+        if release.type not in RELEASES:
+            continue
+        values = _dig(release.inputs, "spec", "values") or release.inputs.get("values") or {}
+        certificate_map = _dig(values, "gateway", "create", "certificateMap")
+        for listener in (values.get("listeners") or {}).values():
+            for host in [listener.get("host"), *(listener.get("extraHosts") or [])]:
+                if host:
+                    routed.setdefault(str(host), f"{release.type} {release.name}")
+                    if certificate_map:
+                        maps.setdefault(str(certificate_map), set()).add(str(host))
+    certified = {
+        str(d)
+        for r in resources
+        if r.type == CERTIFICATE
+        for d in _dig(r.inputs, "managed", "domains") or []
+    }
+    mapped = {
+        str(r.inputs.get("hostname")): f"{r.type} {r.name}"
+        for r in resources
+        if r.type == MAP_ENTRY
+    }
+    recorded = {
+        str(r.inputs.get("name", "")).rstrip("."): f"{r.type} {r.name}"
+        for r in resources
+        if r.type == RECORD and not str(r.inputs.get("name", "")).startswith("_acme-challenge.")
+    }
+    found = []
+    for host, owner in sorted(routed.items()):
+        if in_zone(host) and host not in certified:
+            found.append(
+                Violation(
+                    "hosts-agree",
+                    owner,
+                    f"routes {host}, which the edge certificate does not cover",
+                )
+            )
+        if in_zone(host) and host not in recorded:
+            found.append(Violation("hosts-agree", owner, f"routes {host}, which has no DNS record"))
+    entries: dict[str, set[str]] = {}
+    for r in resources:
+        if r.type == MAP_ENTRY:
+            entries.setdefault(str(r.inputs.get("map")), set()).add(str(r.inputs.get("hostname")))
+    for certificate_map, hosts in sorted(maps.items()):
+        for host in sorted(hosts - entries.get(certificate_map, set())):
+            found.append(
+                Violation(
+                    "hosts-agree",
+                    routed[host],
+                    f"routes {host} through certificate map {certificate_map}, "
+                    "which has no entry for it",
+                )
+            )
+    for host, owner in sorted({**mapped, **recorded}.items()):
+        if host not in routed:
+            found.append(Violation("hosts-agree", owner, f"serves {host}, which no release routes"))
     return found
