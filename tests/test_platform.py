@@ -238,6 +238,7 @@ def _environment(tmp_path: Path, edit: Any) -> Path:
     edit(data)
     for service in data["spec"]["services"]:
         service["manifest"] = str(ROOT / "manifests" / Path(service["manifest"]).name)
+    tmp_path.mkdir(parents=True, exist_ok=True)
     path = tmp_path / "env.yml"
     out = YAML()
     with path.open("w") as handle:
@@ -285,8 +286,19 @@ def test_a_production_environment_with_a_public_control_plane_fails_the_plan(
 def test_runway_stack_plan_lists_what_a_reviewer_needs(tmp_path: Path) -> None:
     result = run_cli("stack", "plan", str(STAGING), "--format", "json")
     assert result.exit_code == 0, result.stderr
-    resources = json.loads(result.stdout)
-    assert all({"type", "name", "inputs"} <= set(r) for r in resources)
+    document = json.loads(result.stdout)
+    assert document["format"] == "runway.gitlab.com/stack-plan/v1"
+    assert document["policies"]["passed"] is True
+    assert "hosts-agree" in document["policies"]["checked"]
+    assert document["secretsToSet"] == ["runway-workloads:agentToken"]
+    assert document["counts"]["gcp:container/cluster:Cluster"] == 1
+    groups = document["stacks"]["workloads"]
+    assert (
+        "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease staging-us-east1-kas-helmrelease"
+        in (groups["runway:platform:Services staging-us-east1"])
+    ), "resources are grouped under the component that makes them"
+    resources = document["resources"]
+    assert all({"type", "name", "inputs", "component"} <= set(r) for r in resources)
     types = {r["type"] for r in resources}
     assert {
         "gcp:container/cluster:Cluster",
@@ -298,6 +310,9 @@ def test_runway_stack_plan_lists_what_a_reviewer_needs(tmp_path: Path) -> None:
     table = run_cli("stack", "plan", str(PRODUCTION))
     assert table.exit_code == 0, table.stderr
     assert "gcp:container/cluster:Cluster" in table.stdout
+    assert "  stack infra (" in table.stdout and "    runway:platform:Cluster " in table.stdout
+    assert "policies: 7 checked, all passed" in table.stdout
+    assert "to set before pulumi up: pulumi config set --secret agentToken" in table.stdout
     assert "production-europe-west1" in table.stdout
 
 
@@ -550,3 +565,42 @@ def test_hosts_that_disagree_fail_the_plan_naming_the_resource(staging: Plan) ->
         and "serves kas.staging.gitlab.example.com, which no release routes" in m
         for m in messages
     )
+
+
+def test_stack_plan_diff_shows_what_an_environment_change_adds_changes_and_removes(
+    tmp_path: Path,
+) -> None:
+    before = _environment(tmp_path / "a", lambda data: None)
+    old = run_cli(
+        "stack", "plan", str(before), "--format", "json", "--stacks", str(tmp_path / "a" / "stacks")
+    )
+    assert old.exit_code == 0, old.stderr
+    (tmp_path / "old.json").write_text(old.stdout)
+
+    def change(data: dict[str, Any]) -> None:
+        data["spec"]["cluster"]["release_channel"] = "STABLE"
+        data["spec"]["services"] = data["spec"]["services"][:1]
+
+    after = _environment(tmp_path / "b", change)
+    result = run_cli(
+        "stack",
+        "plan",
+        str(after),
+        "--diff",
+        str(tmp_path / "old.json"),
+        "--stacks",
+        str(tmp_path / "b" / "stacks"),
+    )
+    assert result.exit_code == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert "changed: infra gcp:container/cluster:Cluster staging-us-east1 (releaseChannel)" in lines
+    assert any(
+        line.startswith("removed: workloads kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease")
+        and "gitlab-workspaces-proxy" in line
+        for line in lines
+    )
+    assert not [line for line in lines if line.startswith("added:")]
+    junk = tmp_path / "junk.json"
+    junk.write_text("[]")
+    refused = run_cli("stack", "plan", str(STAGING), "--diff", str(junk))
+    assert refused.exit_code == 2 and "not a plan written by runway stack plan" in refused.stderr

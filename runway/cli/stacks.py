@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -23,7 +24,11 @@ def stack() -> None:
 @stack.command(name="plan")
 @click.argument("env_manifest", type=click.Path(path_type=Path, dir_okay=False))
 @click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+    "--format",
+    "fmt",
+    type=click.Choice(["tree", "table", "json"]),
+    default="tree",
+    show_default=True,
 )
 @click.option("--preview", is_flag=True, help="Plan as `pulumi preview` would (outputs unknown)")
 @click.option(
@@ -33,25 +38,60 @@ def stack() -> None:
     show_default=True,
     help="The Pulumi projects (infra/, workloads/) whose stack files configure the programs",
 )
+@click.option(
+    "--diff",
+    "previous",
+    type=click.Path(path_type=Path, dir_okay=False, exists=True),
+    help="An earlier `--format json` plan: show what this one adds, changes and removes",
+)
 @handle_errors
-def stack_plan(env_manifest: Path, fmt: str, preview: bool, stacks: Path) -> None:
+def stack_plan(
+    env_manifest: Path, fmt: str, preview: bool, stacks: Path, previous: Path | None
+) -> None:
     """Plan an environment offline (Pulumi mock mode): every resource both stacks would create,
-    then the policies every environment must pass (exit 1 on a violation)."""
+    grouped by stack and component, then the policies every environment must pass (exit 1 on a
+    violation)."""
+    from runway.errors import UsageError
+    from runway.platform import review
     from runway.platform.plan import plan
-    from runway.platform.policies import check
+    from runway.platform.policies import POLICIES, check
 
     planned = plan(env_manifest, stacks=stacks, preview=preview)
     violations = check(planned.resources, production=planned.environment.spec.production)
+    document = review.report(
+        planned.environment.metadata.name,
+        list(planned.resources),
+        [p.name for p in POLICIES] + ["hosts-agree"],
+        [dataclasses.asdict(v) for v in violations],
+        list(planned.secrets_to_set),
+    )
+    changes = None
+    if previous is not None:
+        try:
+            old = json.loads(previous.read_text())
+        except (OSError, ValueError) as err:
+            raise UsageError(f"{previous}: not a plan written by --format json ({err})") from None
+        if not isinstance(old, dict) or old.get("format") != review.FORMAT:
+            raise UsageError(f"{previous}: not a plan written by runway stack plan --format json")
+        changes = review.diff(old, document)
     if fmt == "json":
-        click.echo(json.dumps([r.as_dict() for r in planned.resources], indent=2))
-    else:
+        click.echo(json.dumps({**document, "diff": changes} if changes else document, indent=2))
+    elif fmt == "table":
         rows = [(r.stack, r.type, r.name, _key_inputs(r.inputs)) for r in planned.resources]
         widths = [max(len(row[i]) for row in rows) for i in range(3)]
         for row in rows:
             click.echo(
                 "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
             )
-        click.echo(f"{len(rows)} resources in 2 stacks (infra, workloads)", err=True)
+    else:
+        for line in review.tree(document):
+            click.echo(line)
+    if changes is not None and fmt != "json":
+        for verb in ("added", "changed", "removed"):
+            for item in changes[verb]:
+                fields = f" ({', '.join(item['fields'])})" if item.get("fields") else ""
+                click.echo(f"{verb}: {item['stack']} {item['type']} {item['name']}{fields}")
+    click.echo(f"{len(planned.resources)} resources in 2 stacks (infra, workloads)", err=True)
     for violation in violations:
         click.echo(f"policy violation: {violation.render()}", err=True)
     if violations:

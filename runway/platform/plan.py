@@ -11,10 +11,10 @@ import dataclasses
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pulumi
-from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs
 from pulumi.runtime.settings import SETTINGS
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
@@ -35,6 +35,8 @@ class PlannedResource:
     type: str
     name: str
     inputs: dict[str, Any]
+    component: str = ""
+    """The runway component it belongs to (`runway:platform:Cluster staging-us-east1`), if any."""
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -47,10 +49,23 @@ class RecordingMocks(pulumi.runtime.Mocks):
         self.stack = stack
         self.env = env
         self.resources: list[PlannedResource] = []
+        self.parents: dict[str, str] = {}  # URN → parent URN
+        self.labels: dict[str, str] = {}  # URN → "type name"
+        self.pending_parent = ""
+
+    def component_of(self, parent: str) -> str:
+        """The nearest runway component above a resource whose parent is `parent`."""
+        while parent:
+            label = self.labels.get(parent, "")
+            if label.startswith("runway:platform:"):
+                return label
+            parent = self.parents.get(parent, "")
+        return ""
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         inputs = _redact(json.loads(json.dumps(args.inputs, default=str)))
-        self.resources.append(PlannedResource(self.stack, args.typ, args.name, inputs))
+        component = self.component_of(self.pending_parent)
+        self.resources.append(PlannedResource(self.stack, args.typ, args.name, inputs, component))
         state = dict(inputs)
         state.setdefault("name", args.name)
         state.update(_outputs(args.typ, inputs, self.env))
@@ -102,6 +117,21 @@ def _outputs(typ: str, inputs: dict[str, Any], env: RunwayEnvironment) -> dict[s
     return {}
 
 
+class _ParentRecordingMonitor(MockMonitor):
+    """Pulumi's mock monitor, noting each registration's parent so the plan groups by component."""
+
+    def __init__(self, mocks: RecordingMocks) -> None:
+        super().__init__(mocks)
+        self.recording = mocks
+
+    def RegisterResource(self, request: Any) -> Any:
+        self.recording.pending_parent = request.parent
+        response = cast(Any, super()).RegisterResource(request)
+        self.recording.parents[response.urn] = request.parent
+        self.recording.labels[response.urn] = f"{request.type} {request.name}"
+        return response
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class Plan:
     environment: RunwayEnvironment
@@ -119,7 +149,11 @@ def _run(
 ) -> list[PlannedResource]:
     mocks = RecordingMocks(stack, env)
     pulumi.runtime.set_mocks(
-        mocks, project=f"runway-{stack}", stack=env.metadata.name, preview=preview
+        mocks,
+        project=f"runway-{stack}",
+        stack=env.metadata.name,
+        preview=preview,
+        monitor=_ParentRecordingMonitor(mocks),
     )
     pulumi.runtime.set_all_config(config)
     SETTINGS.rpc_manager.clear()
