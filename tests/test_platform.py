@@ -220,6 +220,14 @@ BAD: dict[str, tuple[str, dict[str, Any], bool]] = {
         {"nodeConfig": {"workloadMetadataConfig": {"mode": "GCE_METADATA"}}},
         False,
     ),
+    "reachable-control-plane": (
+        policies.CLUSTER,
+        {
+            "privateClusterConfig": {"enablePrivateEndpoint": True},
+            "controlPlaneEndpointsConfig": {"dnsEndpointConfig": {"allowExternalTraffic": False}},
+        },
+        True,
+    ),
     "labels": ("gcp:dns/managedZone:ManagedZone", {"labels": {"gl_env": "x"}}, False),
     "deletion-protection": (policies.CLUSTER, {"deletionProtection": False}, True),
 }
@@ -311,7 +319,7 @@ def test_runway_stack_plan_lists_what_a_reviewer_needs(tmp_path: Path) -> None:
     assert table.exit_code == 0, table.stderr
     assert "gcp:container/cluster:Cluster" in table.stdout
     assert "  stack infra (" in table.stdout and "    runway:platform:Cluster " in table.stdout
-    assert "policies: 7 checked, all passed" in table.stdout
+    assert "policies: 8 checked, all passed" in table.stdout
     assert "to set before pulumi up: pulumi config set --secret agentToken" in table.stdout
     assert "production-europe-west1" in table.stdout
 
@@ -604,3 +612,21 @@ def test_stack_plan_diff_shows_what_an_environment_change_adds_changes_and_remov
     junk.write_text("[]")
     refused = run_cli("stack", "plan", str(STAGING), "--diff", str(junk))
     assert refused.exit_code == 2 and "not a plan written by runway stack plan" in refused.stderr
+
+
+def test_a_private_cluster_is_reached_through_its_dns_endpoint(production: Plan) -> None:
+    for cluster in _of(production, "gcp:container/cluster:Cluster"):
+        assert cluster.inputs["privateClusterConfig"]["enablePrivateEndpoint"] is True
+        assert cluster.inputs["controlPlaneEndpointsConfig"] == {
+            "dnsEndpointConfig": {"allowExternalTraffic": True}
+        }
+
+
+def test_the_kubeconfig_for_a_dns_endpoint_carries_no_cluster_ca() -> None:
+    from runway.platform.cluster import kubeconfig
+
+    dns = json.loads(kubeconfig("c", "gke-0123.us-east1.gke.goog", ""))
+    assert dns["clusters"][0]["cluster"] == {"server": "https://gke-0123.us-east1.gke.goog"}
+    ip = json.loads(kubeconfig("c", "192.0.2.10", "LS0t"))
+    assert ip["clusters"][0]["cluster"]["certificate-authority-data"] == "LS0t"
+    assert dns["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"

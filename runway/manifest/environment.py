@@ -89,6 +89,13 @@ class PrivateCluster(Strict):
         False, description="Reachable control plane (never in production)"
     )
     authorized_networks: list[Cidr] = Field(default_factory=list)
+    dns_endpoint: bool = Field(
+        True,
+        description=(
+            "Reach the control plane through GKE's DNS-based endpoint, authorised by IAM, so "
+            "`pulumi up` from outside the VPC (a CI runner) works while the IP endpoint stays private"
+        ),
+    )
 
 
 class Cluster(Strict):

@@ -24,17 +24,16 @@ NODE_ROLES = (
 
 
 def kubeconfig(name: str, endpoint: str, ca_certificate: str) -> str:
-    """A kubeconfig for `name` that authenticates with gke-gcloud-auth-plugin (no secrets)."""
+    """A kubeconfig for `name` that authenticates with gke-gcloud-auth-plugin (no secrets); no CA
+    for GKE's DNS-based endpoint, whose certificate is publicly trusted."""
     config = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [
             {
                 "name": name,
-                "cluster": {
-                    "server": f"https://{endpoint}",
-                    "certificate-authority-data": ca_certificate,
-                },
+                "cluster": {"server": f"https://{endpoint}"}
+                | ({"certificate-authority-data": ca_certificate} if ca_certificate else {}),
             }
         ],
         "users": [
@@ -111,6 +110,9 @@ class ClusterComponent(pulumi.ComponentResource):
                 "enable_private_endpoint": not private.public_endpoint,
                 "master_ipv4_cidr_block": private.master_cidr,
             }
+            args["control_plane_endpoints_config"] = {
+                "dns_endpoint_config": {"allow_external_traffic": private.dns_endpoint}
+            }
         if private.authorized_networks:
             args["master_authorized_networks_config"] = {
                 "cidr_blocks": [
@@ -176,10 +178,31 @@ class ClusterComponent(pulumi.ComponentResource):
                 )
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(
-                self.cluster.name, self.cluster.endpoint, self.cluster.master_auth
-            ).apply(lambda parts: kubeconfig(str(parts[0]), str(parts[1]), _ca(parts[2])))
+                self.cluster.name,
+                self.cluster.endpoint,
+                self.cluster.master_auth,
+                self.cluster.control_plane_endpoints_config,
+            ).apply(
+                lambda parts: kubeconfig(
+                    str(parts[0]),
+                    _dns_endpoint(parts[3])
+                    if private.enabled and private.dns_endpoint
+                    else str(parts[1]),
+                    # GKE's DNS endpoint serves a publicly trusted certificate: no cluster CA.
+                    "" if private.enabled and private.dns_endpoint else _ca(parts[2]),
+                )
+            )
         )
         self.register_outputs({"name": self.cluster.name, "kubeconfig": self.kubeconfig})
+
+
+def _dns_endpoint(config: Any) -> str:
+    """`controlPlaneEndpointsConfig.dnsEndpointConfig.endpoint`, as an object or (in mocks) a dict."""
+
+    def field(node: Any, name: str) -> Any:
+        return node.get(name) if isinstance(node, dict) else getattr(node, name, None)
+
+    return str(field(field(config, "dns_endpoint_config"), "endpoint") or "")
 
 
 def _ca(master_auth: Any) -> str:

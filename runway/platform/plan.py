@@ -93,9 +93,16 @@ def _redact(value: Any) -> Any:
 
 def _outputs(typ: str, inputs: dict[str, Any], env: RunwayEnvironment) -> dict[str, Any]:
     if typ == "gcp:container/cluster:Cluster":
+        dns = f"gke-0123456789abcdef-{env.spec.project.id}.{inputs.get('location', 'region')}.gke.goog"
         return {
             "endpoint": "192.0.2.10",
             "masterAuth": {"clusterCaCertificate": "LS0tLS1CRUdJTg=="},
+            "controlPlaneEndpointsConfig": {
+                "dnsEndpointConfig": {
+                    **_dig_dict(inputs, "controlPlaneEndpointsConfig", "dnsEndpointConfig"),
+                    "endpoint": dns,
+                }
+            },
         }
     if typ == "gcp:serviceaccount/account:Account":
         return {"email": f"{inputs['accountId']}@{env.spec.project.id}.iam.gserviceaccount.com"}
@@ -130,6 +137,13 @@ class _ParentRecordingMonitor(MockMonitor):
         self.recording.parents[response.urn] = request.parent
         self.recording.labels[response.urn] = f"{request.type} {request.name}"
         return response
+
+
+def _dig_dict(inputs: dict[str, Any], *path: str) -> dict[str, Any]:
+    found: Any = inputs
+    for key in path:
+        found = found.get(key) if isinstance(found, dict) else None
+    return found if isinstance(found, dict) else {}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -75,6 +75,17 @@ def _private_control_plane(typ: str, inputs: Mapping[str, Any], production: bool
     return None
 
 
+def _reachable_control_plane(typ: str, inputs: Mapping[str, Any], production: bool) -> str | None:
+    private = _dig(inputs, "privateClusterConfig", "enablePrivateEndpoint") is True
+    dns = _dig(inputs, "controlPlaneEndpointsConfig", "dnsEndpointConfig", "allowExternalTraffic")
+    if typ == CLUSTER and private and dns is not True:
+        return (
+            "a private control plane without the DNS-based endpoint cannot be reached by "
+            "`pulumi up` from outside the VPC (set cluster.private.dns_endpoint: true)"
+        )
+    return None
+
+
 def _node_service_account(typ: str, inputs: Mapping[str, Any], production: bool) -> str | None:
     if typ != NODE_POOL:
         return None
@@ -127,6 +138,11 @@ POLICIES = (
         _node_service_account,
     ),
     Policy("gke-metadata-server", "Node pools use the GKE metadata server", _metadata_server),
+    Policy(
+        "reachable-control-plane",
+        "A private control plane is reachable through GKE's DNS-based endpoint (IAM)",
+        _reachable_control_plane,
+    ),
     Policy("labels", "GCP resources carry the environment's labels", _labels),
     Policy(
         "deletion-protection", "Production clusters have deletion protection", _deletion_protection
