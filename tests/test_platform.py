@@ -298,7 +298,10 @@ def test_runway_stack_plan_lists_what_a_reviewer_needs(tmp_path: Path) -> None:
     assert document["format"] == "runway.gitlab.com/stack-plan/v1"
     assert document["policies"]["passed"] is True
     assert "hosts-agree" in document["policies"]["checked"]
-    assert document["secretsToSet"] == ["runway-workloads:agentToken"]
+    assert document["secretsToSet"] == [
+        "runway-workloads:gitlabToken",
+        "runway-workloads:runnerToken",
+    ]
     assert document["counts"]["gcp:container/cluster:Cluster"] == 1
     groups = document["stacks"]["workloads"]
     assert (
@@ -320,7 +323,7 @@ def test_runway_stack_plan_lists_what_a_reviewer_needs(tmp_path: Path) -> None:
     assert "gcp:container/cluster:Cluster" in table.stdout
     assert "  stack infra (" in table.stdout and "    runway:platform:Cluster " in table.stdout
     assert "policies: 8 checked, all passed" in table.stdout
-    assert "to set before pulumi up: pulumi config set --secret agentToken" in table.stdout
+    assert "to set before pulumi up: pulumi config set --secret gitlabToken" in table.stdout
     assert "production-europe-west1" in table.stdout
 
 
@@ -376,7 +379,7 @@ def test_the_stack_entry_points_run_the_programs(
 
     directory = ROOT / "stacks" / stack
     config = YAML(typ="safe").load((directory / "Pulumi.staging.yaml").read_text())["config"]
-    config[f"runway-{stack}:agentToken"] = "not-a-real-token"
+    config[f"runway-{stack}:gitlabToken"] = "not-a-real-token"
     config[f"runway-{stack}:runnerToken"] = "not-a-real-token"
     monkeypatch.chdir(directory)
     env = load_environment(Path(config[f"runway-{stack}:environment"]))
@@ -437,7 +440,7 @@ def test_the_shipped_pulumi_projects_follow_pulumis_rules(project: str, stack: s
     assert found.project == f"runway-{project}"
     assert found.values[f"runway-{project}:environment"] == f"../../environments/{stack}.yml"
     if project == "workloads":
-        assert found.secrets == ("runway-workloads:agentToken",), "left to pulumi config set"
+        assert found.secrets == ("runway-workloads:gitlabToken",), "left to pulumi config set"
 
 
 def _project(tmp_path: Path, pulumi_yaml: str, stack_yaml: str) -> Path:
@@ -630,3 +633,64 @@ def test_the_kubeconfig_for_a_dns_endpoint_carries_no_cluster_ca() -> None:
     ip = json.loads(kubeconfig("c", "192.0.2.10", "LS0t"))
     assert ip["clusters"][0]["cluster"]["certificate-authority-data"] == "LS0t"
     assert dns["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
+
+
+def test_the_stack_wires_gitlab_agent_kas_secret_and_oauth_application(staging: Plan) -> None:
+    (agent,) = _of(staging, "gitlab:index/clusterAgent:ClusterAgent")
+    assert agent.inputs == {
+        **agent.inputs,
+        "project": "gitlab-org/satellites/agents",
+        "name": "runway-staging",
+    }
+    (config,) = _of(staging, "gitlab:index/repositoryFile:RepositoryFile")
+    assert config.inputs["filePath"] == ".gitlab/agents/runway-staging/config.yaml"
+    assert json.loads(config.inputs["content"])["remote_development"]["dns_zone"] == (
+        "workspaces.staging.gitlab.example.com"
+    )
+    (token,) = _of(staging, "gitlab:index/clusterAgentToken:ClusterAgentToken")
+    assert token.inputs["agentId"] == 101
+    (application,) = _of(staging, "gitlab:index/application:Application")
+    assert application.inputs["redirectUrl"] == (
+        "https://workspaces.staging.gitlab.example.com/auth/callback"
+    ), "the proxy's apex host, where its chart routes /auth/callback"
+    assert application.inputs["scopes"] == ["api", "read_user", "openid", "profile"]
+    (shared,) = _of(staging, "random:index/randomBytes:RandomBytes")
+    assert shared.inputs["length"] == 32, "KAS and GitLab read exactly 32 bytes, base64"
+    (version,) = _of(staging, "gcp:secretmanager/secretVersion:SecretVersion")
+    assert version.inputs["secretData"] == REDACTED
+    secrets = {
+        (s.inputs["metadata"]["namespace"], s.inputs["metadata"]["name"]): s.inputs["stringData"]
+        for s in _of(staging, "kubernetes:core/v1:Secret")
+    }
+    assert secrets[("gitlab-agent", "gitlab-agent-token")] == REDACTED
+    assert secrets[("kas", "gitlab-kas-secret")] == REDACTED
+    assert secrets[("gitlab-workspaces-proxy", "gitlab-workspaces-proxy-config")] == REDACTED
+    everything = json.dumps([r.inputs for r in staging.resources])
+    for planted in ("mock-agent-token", "mock-client-secret", "mock-signing-key", "bW9jay1rYXMt"):
+        assert planted not in everything, "no secret reaches the plan"
+
+
+def test_without_an_agent_project_the_agent_token_is_set_by_hand(tmp_path: Path) -> None:
+    def manual(data: dict[str, Any]) -> None:
+        del data["spec"]["gitlab"]["agent_project"]
+
+    env_file = _environment(tmp_path, manual)
+    result = run_cli(
+        "stack", "plan", str(env_file), "--format", "json", "--stacks", str(tmp_path / "stacks")
+    )
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert "runway-workloads:agentToken" in document["secretsToSet"]
+    assert not [r for r in document["resources"] if r["type"].startswith("gitlab:")]
+
+
+def test_kas_on_gke_talks_to_the_environments_gitlab(staging: Plan) -> None:
+    release = next(
+        r
+        for r in _of(staging, "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease")
+        if r.inputs["metadata"]["name"] == "kas"
+    )
+    (config,) = release.inputs["spec"]["values"]["configFiles"]
+    assert config["data"]["gitlab"]["address"] == "https://staging.gitlab.example.com"
+    assert config["data"]["gitlab"]["external_url"] == "https://staging.gitlab.example.com"
+    assert config["redisKey"] == "redis"

@@ -157,6 +157,22 @@ class GitLab(Strict):
     url: Annotated[str, Field(pattern=r"^https://[^\s/]+(/\S*)?$")]
     agent: t.DnsLabel = Field(description="Name of the agent for Kubernetes")
     kas_address: str = Field("", description="Default: wss://kas.HOST/ of url")
+    agent_project: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)+$")] | None = (
+        Field(
+            None,
+            description=(
+                "Full path of the project that holds the agent's config. Given, the workloads stack "
+                "registers the agent, commits its config and creates its token, the KAS shared "
+                "secret and the workspaces proxy's OAuth application (pulumi config set --secret "
+                "gitlabToken); absent, set the agent's token by hand (agentToken)"
+            ),
+        )
+    )
+    agent_branch: str = Field("main", description="Branch the agent's config is committed to")
+    kas_secret_id: t.DnsLabel = Field(
+        "kas-shared-secret",
+        description="Secret Manager secret that hands KAS's shared secret to the GitLab side",
+    )
 
 
 class DeployWith(enum.StrEnum):

@@ -49,7 +49,10 @@ def release_description(
         settings = profiles.GkeSettings(
             project=project, region=region, environment=environment, edge=chosen_edge
         )
-        profile = merge(profiles.gke(spec.values, spec.name, settings), {"listeners": hosts(spec)})
+        placed: dict[str, Any] = {"listeners": hosts(spec)}
+        if spec.values.configFiles:
+            placed["configFiles"] = [f.model_dump(mode="json") for f in spec.values.configFiles]
+        profile = merge(profiles.gke(spec.values, spec.name, settings), placed)
         regions.append(
             {
                 "region": region,

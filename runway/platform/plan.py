@@ -25,7 +25,7 @@ from runway.platform import programs, projects
 from runway.platform.releases import environment_releases
 
 SECRET_PLACEHOLDER = "[secret: set with pulumi config set --secret]"
-RUNTIME_SECRETS = ("runnerToken",)
+RUNTIME_SECRETS = ("runnerToken", "agentToken")
 """Secrets a program reads only for some environments (the runner fleet), so no project declares."""
 
 
@@ -118,6 +118,16 @@ def _outputs(typ: str, inputs: dict[str, Any], env: RunwayEnvironment) -> dict[s
         }
     if typ == "gcp:compute/globalAddress:GlobalAddress":
         return {"address": "203.0.113.10"}
+    if typ == "gitlab:index/clusterAgent:ClusterAgent":
+        return {"agentId": 101}
+    if typ == "gitlab:index/clusterAgentToken:ClusterAgentToken":
+        return {"token": "mock-agent-token"}
+    if typ == "gitlab:index/application:Application":
+        return {"applicationId": "mock-client-id", "secret": "mock-client-secret"}
+    if typ == "random:index/randomBytes:RandomBytes":
+        return {"base64": "bW9jay1rYXMtc2hhcmVkLXNlY3JldC0zMi1ieXRlcyE=", "hex": "00"}
+    if typ == "random:index/randomPassword:RandomPassword":
+        return {"result": "mock-signing-key"}
     if typ == "pulumi:pulumi:StackReference":
         kubeconfigs = {region: "(kubeconfig from the infra stack)" for region in env.spec.regions}
         return {"outputs": {"kubeconfigs": kubeconfigs, "projectId": env.spec.project.id}}
@@ -222,4 +232,9 @@ def plan(env_file: Path, *, stacks: Path = Path("stacks"), preview: bool = False
         lambda: programs.workloads(env, releases, infra_stack),
         preview=preview,
     )
-    return Plan(env, found, workloads.secrets)
+    needed = list(workloads.secrets)
+    if env.spec.gitlab.agent_project is None:
+        needed.append(f"{workloads.project}:agentToken")
+    if env.spec.runner_fleet is not None:
+        needed.append(f"{workloads.project}:runnerToken")
+    return Plan(env, found, tuple(needed))

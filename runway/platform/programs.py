@@ -20,6 +20,7 @@ import pulumi
 from runway.manifest.environment import RunwayEnvironment, load_environment
 from runway.platform.cluster import ClusterComponent, provider
 from runway.platform.edge import EdgeComponent
+from runway.platform.gitlab_side import GitLabSideComponent, service_secrets
 from runway.platform.gitops import GitOpsComponent
 from runway.platform.identity import IdentityComponent
 from runway.platform.network import NetworkComponent
@@ -61,14 +62,26 @@ def workloads(env: RunwayEnvironment, releases: list[dict[str, Any]], infra_stac
     reference = pulumi.StackReference(infra_stack)
     kubeconfigs = reference.require_output("kubeconfigs")
     config = pulumi.Config()
-    token = config.require_secret("agentToken")
     fleet = fleet_of(env)
+    secrets: dict[str, dict[str, dict[str, pulumi.Input[str]]]] = {}
+    if env.spec.gitlab.agent_project:
+        side = GitLabSideComponent(
+            env.metadata.name,
+            env,
+            releases,
+            config.require_secret("gitlabToken"),
+            reference.require_output("projectId"),
+        )
+        token: pulumi.Input[str] = side.agent_token
+        secrets = service_secrets(side)
+    else:
+        token = config.require_secret("agentToken")
     for region in env.spec.regions:
         name = cluster_name(env, region)
         kubeconfig = kubeconfigs.apply(functools.partial(_of_region, region))
         cluster = provider(name, pulumi.Output.secret(kubeconfig))
         gitops = GitOpsComponent(name, env, token, cluster)
-        ServicesComponent(name, releases, region, cluster, depends_on=[gitops])
+        ServicesComponent(name, releases, region, cluster, depends_on=[gitops], secrets=secrets)
         if fleet is not None:
             RunnerFleetComponent(name, fleet, config.require_secret("runnerToken"), cluster)
 

@@ -30,6 +30,7 @@ def environment_releases(env: RunwayEnvironment, env_file: Path) -> list[dict[st
         spec = resolve(service, BuildOptions(environment=env.metadata.name))
         check_supported(spec, Offering.GITLAB_MANAGED)
         spec = _placed(spec, env.spec.regions, ref.hosts, f"{env_file}: spec.services[{index}]")
+        spec = _gitlab_of(spec, env.spec.gitlab.url)
         stage = ref.stage or env.spec.stage
         release = gke.release_description(
             spec,
@@ -80,3 +81,18 @@ def _moved(listener: Listener, host: str) -> Listener:
         for alias in listener.extraHosts
     ]
     return listener.model_copy(update={"host": host, "extraHosts": extra})
+
+
+def _gitlab_of(spec: ChartSpec, url: str) -> ChartSpec:
+    """KAS talks to the environment's GitLab (its config's `gitlab.address` and `external_url`),
+    not to the in-cluster GitLab a self-managed default assumes."""
+    if spec.annotations.get("runway.gitlab.com/contract") != "kas":
+        return spec
+    files = []
+    for item in spec.values.configFiles:
+        data = dict(item.data)
+        if isinstance(data.get("gitlab"), dict):
+            data["gitlab"] = {**data["gitlab"], "address": url, "external_url": url}
+        files.append(item.model_copy(update={"data": data}))
+    values = spec.values.model_copy(update={"configFiles": files})
+    return dataclasses.replace(spec, values=values)

@@ -31,8 +31,11 @@ class ServicesComponent(pulumi.ComponentResource):
         region: str,
         provider: k8s.Provider,
         depends_on: list[pulumi.Resource],
+        secrets: dict[str, dict[str, dict[str, pulumi.Input[str]]]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
+        """`secrets`: by service, the Secrets (name → key → secret value) its chart references
+        that the stack itself makes (the GitLab side), created before the release."""
         super().__init__("runway:platform:Services", name, None, opts)
         for release in releases:
             service = release["service"]
@@ -47,7 +50,23 @@ class ServicesComponent(pulumi.ComponentResource):
                 opts=child,
             )
             values = region_values(release, region)
-            placed = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=[namespace])
+            made: list[pulumi.Resource] = [namespace]
+            for secret, data in sorted(((secrets or {}).get(service) or {}).items()):
+                made.append(
+                    k8s.core.v1.Secret(
+                        f"{name}-{service}-{secret}",
+                        metadata={
+                            "name": secret,
+                            "namespace": release["namespace"],
+                            "labels": LABELS,
+                        },
+                        string_data=data,
+                        opts=pulumi.ResourceOptions(
+                            parent=self, provider=provider, depends_on=[namespace]
+                        ),
+                    )
+                )
+            placed = pulumi.ResourceOptions(parent=self, provider=provider, depends_on=made)
             if deploy["with"] == DeployWith.HELM:
                 k8s.helm.v3.Release(
                     f"{name}-{service}",
