@@ -694,3 +694,49 @@ def test_kas_on_gke_talks_to_the_environments_gitlab(staging: Plan) -> None:
     assert config["data"]["gitlab"]["address"] == "https://staging.gitlab.example.com"
     assert config["data"]["gitlab"]["external_url"] == "https://staging.gitlab.example.com"
     assert config["redisKey"] == "redis"
+
+
+def test_redis_for_kas_is_memorystore_with_auth_and_tls_wired_through_the_chart(
+    staging: Plan, tmp_path: Path
+) -> None:
+    (instance,) = _of(staging, "gcp:redis/instance:Instance")
+    assert instance.inputs["authEnabled"] is True
+    assert instance.inputs["transitEncryptionMode"] == "SERVER_AUTHENTICATION"
+    release = next(
+        r
+        for r in _of(staging, "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease")
+        if r.inputs["metadata"]["name"] == "kas"
+    )
+    redis = release.inputs["spec"]["values"]["redis"]
+    assert redis == {
+        "address": "10.0.0.3:6378",
+        "sentinels": [],
+        "tls": True,
+        "password": {"name": "runway-redis", "key": "password"},
+        "caSecret": {"name": "runway-redis", "key": "ca.crt"},
+    }
+    secret = next(
+        s
+        for s in _of(staging, "kubernetes:core/v1:Secret")
+        if s.inputs["metadata"]["name"] == "runway-redis"
+    )
+    assert secret.inputs["metadata"]["namespace"] == "kas"
+    assert secret.inputs["stringData"] == REDACTED
+    # The same values, rendered by the real chart, give KAS a config that uses them.
+    charts = tmp_path / "charts"
+    assert (
+        run_cli(
+            "build", str(ROOT / "manifests" / "kas"), "-o", str(charts), "--no-verify"
+        ).exit_code
+        == 0
+    )
+    from tests.chart_helpers import objects
+
+    found = objects(charts / "kas", {"image": {"repository": "x/kas"}, "redis": redis})
+    config = next(
+        o for o in found if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-config")
+    )
+    text = next(iter(config["data"].values()))
+    assert (
+        "address: 10.0.0.3:6378" in text and "ca_certificate_file: /etc/runway/redis/ca.crt" in text
+    )

@@ -152,11 +152,19 @@ successThreshold: {{ $probe.successThreshold }}
 {{- $_ := set $block "database_index" .database -}}
 {{- end -}}
 {{- if .tls -}}
-{{- $_ := set $block "tls" (dict "enabled" true) -}}
+{{- $tls := dict "enabled" true -}}
+{{- if .caSecret -}}
+{{- $_ := set $tls "ca_certificate_file" (default "/etc/runway/redis/ca.crt" .caFile) -}}
+{{- end -}}
+{{- $_ := set $block "tls" $tls -}}
 {{- end -}}
 {{- $block | toJson -}}
 {{- end -}}
 
 {{- define "runway.redisPasswordFile" -}}
 {{- default "/etc/runway/redis/password" .Values.redis.passwordFile -}}
+{{- end -}}
+
+{{- define "runway.redisCaFile" -}}
+{{- default "/etc/runway/redis/ca.crt" .Values.redis.caFile -}}
 {{- end -}}

@@ -293,6 +293,13 @@ class Redis(Values):
         "/etc/runway/redis/password",
         description="Where the password is mounted (the config's password_file points here)",
     )
+    caSecret: dict[Literal["name", "key"], str] | None = Field(
+        None, description="Existing Secret with the CA of the server's TLS certificate"
+    )
+    caFile: Annotated[str, Field(pattern=r"^/[^\x00]*$")] = Field(
+        "/etc/runway/redis/ca.crt",
+        description="Where that CA is mounted (the config's tls.ca_certificate_file points here)",
+    )
 
 
 class SecurityContext(Values):

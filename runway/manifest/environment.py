@@ -32,6 +32,8 @@ DEFAULT_APIS = [
     "certificatemanager.googleapis.com",
     "monitoring.googleapis.com",
     "logging.googleapis.com",
+    "redis.googleapis.com",
+    "secretmanager.googleapis.com",
 ]
 
 

@@ -93,5 +93,6 @@ def release_description(
                 }
             ),
         },
+        "datastores": {"redis": spec.values.redis is not None},
         "regions": regions,
     }

@@ -75,6 +75,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return {}, None
 
 
+MOCK_CA = "-----BEGIN CERTIFICATE-----\n(Memorystore's server CA)\n-----END CERTIFICATE-----\n"
+
 SECRET_SIG = "4dabf18193072939515e22adb298388d"
 """Pulumi's marker of a secret value on the wire (sdk/go/common/resource/sig)."""
 REDACTED = "[secret]"
@@ -128,9 +130,26 @@ def _outputs(typ: str, inputs: dict[str, Any], env: RunwayEnvironment) -> dict[s
         return {"base64": "bW9jay1rYXMtc2hhcmVkLXNlY3JldC0zMi1ieXRlcyE=", "hex": "00"}
     if typ == "random:index/randomPassword:RandomPassword":
         return {"result": "mock-signing-key"}
+    if typ == "gcp:redis/instance:Instance":
+        return {
+            "host": "10.0.0.3",
+            "port": 6378,
+            "authString": "mock-redis-auth",
+            "serverCaCerts": [{"cert": MOCK_CA}],
+        }
     if typ == "pulumi:pulumi:StackReference":
         kubeconfigs = {region: "(kubeconfig from the infra stack)" for region in env.spec.regions}
-        return {"outputs": {"kubeconfigs": kubeconfigs, "projectId": env.spec.project.id}}
+        redis = {
+            region: {"address": "10.0.0.3:6378", "auth": "mock-redis-auth", "ca": MOCK_CA}
+            for region in env.spec.regions
+        }
+        return {
+            "outputs": {
+                "kubeconfigs": kubeconfigs,
+                "projectId": env.spec.project.id,
+                "redis": redis,
+            }
+        }
     return {}
 
 

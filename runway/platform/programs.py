@@ -19,6 +19,13 @@ import pulumi
 
 from runway.manifest.environment import RunwayEnvironment, load_environment
 from runway.platform.cluster import ClusterComponent, provider
+from runway.platform.datastores import (
+    REDIS_PASSWORD_SECRET,
+    DatastoresComponent,
+    needs_redis,
+    redis_secret,
+    redis_values,
+)
 from runway.platform.edge import EdgeComponent
 from runway.platform.gitlab_side import GitLabSideComponent, service_secrets
 from runway.platform.gitops import GitOpsComponent
@@ -53,6 +60,11 @@ def infra(env: RunwayEnvironment, releases: list[dict[str, Any]]) -> None:
     }
     IdentityComponent(name, releases, project.project_id, opts=after_apis)
     EdgeComponent(name, env, releases, project.project_id, opts=after_apis)
+    if needs_redis(releases):
+        datastores = DatastoresComponent(
+            name, env, project.project_id, network.network, opts=after_apis
+        )
+        pulumi.export("redis", datastores.exports())
     pulumi.export("projectId", project.project_id)
     pulumi.export("clusters", {region: c.cluster.name for region, c in clusters.items()})
     pulumi.export("kubeconfigs", {region: c.kubeconfig for region, c in clusters.items()})
@@ -76,12 +88,24 @@ def workloads(env: RunwayEnvironment, releases: list[dict[str, Any]], infra_stac
         secrets = service_secrets(side)
     else:
         token = config.require_secret("agentToken")
+    redis_users = needs_redis(releases)
+    redis = reference.require_output("redis") if redis_users else None
     for region in env.spec.regions:
         name = cluster_name(env, region)
         kubeconfig = kubeconfigs.apply(functools.partial(_of_region, region))
         cluster = provider(name, pulumi.Output.secret(kubeconfig))
         gitops = GitOpsComponent(name, env, token, cluster)
-        ServicesComponent(name, releases, region, cluster, depends_on=[gitops], secrets=secrets)
+        regional = {service: dict(found) for service, found in secrets.items()}
+        values: dict[str, dict[str, Any]] = {}
+        if redis is not None:
+            for service in redis_users:
+                regional.setdefault(service, {})[REDIS_PASSWORD_SECRET] = redis_secret(
+                    redis, region
+                )
+                values[service] = {"redis": redis_values(redis, region)}
+        ServicesComponent(
+            name, releases, region, cluster, depends_on=[gitops], secrets=regional, values=values
+        )
         if fleet is not None:
             RunnerFleetComponent(name, fleet, config.require_secret("runnerToken"), cluster)
 

@@ -32,10 +32,12 @@ class ServicesComponent(pulumi.ComponentResource):
         provider: k8s.Provider,
         depends_on: list[pulumi.Resource],
         secrets: dict[str, dict[str, dict[str, pulumi.Input[str]]]] | None = None,
+        values: dict[str, dict[str, Any]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`secrets`: by service, the Secrets (name → key → secret value) its chart references
-        that the stack itself makes (the GitLab side), created before the release."""
+        that the stacks make (the GitLab side, Memorystore), created before the release;
+        `values`: by service, values known only from other resources (Memorystore's address)."""
         super().__init__("runway:platform:Services", name, None, opts)
         for release in releases:
             service = release["service"]
@@ -49,7 +51,7 @@ class ServicesComponent(pulumi.ComponentResource):
                 },
                 opts=child,
             )
-            values = region_values(release, region)
+            values_of = {**region_values(release, region), **(values or {}).get(service, {})}
             made: list[pulumi.Resource] = [namespace]
             for secret, data in sorted(((secrets or {}).get(service) or {}).items()):
                 made.append(
@@ -74,7 +76,7 @@ class ServicesComponent(pulumi.ComponentResource):
                     chart=release["chart"]["url"],
                     version=deploy["version"],
                     namespace=release["namespace"],
-                    values=values,
+                    values=values_of,
                     atomic=True,
                     cleanup_on_fail=True,
                     opts=placed,
@@ -88,7 +90,7 @@ class ServicesComponent(pulumi.ComponentResource):
                     semver=deploy["version"],
                     labels=LABELS,
                 ),
-                flux.helm_release(service, release["namespace"], values, labels=LABELS),
+                flux.helm_release(service, release["namespace"], values_of, labels=LABELS),
             ):
                 k8s.apiextensions.CustomResource(
                     f"{name}-{service}-{obj['kind'].lower()}",

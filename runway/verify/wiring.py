@@ -75,7 +75,9 @@ def declared_external(values: dict[str, Any]) -> set[str]:
 
     def walk(node: Any, key: str = "") -> None:
         if isinstance(node, dict):
-            if key in ("existing", "password", "tokenSecret") and isinstance(node.get("name"), str):
+            if key in ("existing", "password", "tokenSecret", "caSecret") and isinstance(
+                node.get("name"), str
+            ):
                 found.add(node["name"])
             for child_key, child in node.items():
                 walk(child, str(child_key))
