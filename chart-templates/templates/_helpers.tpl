@@ -44,7 +44,7 @@ app.kubernetes.io/part-of: runway
 {{- if .Values.image.digest -}}
 {{- printf "%s@%s" $ref .Values.image.digest -}}
 {{- else -}}
-{{- printf "%s:%s" $ref (default .Chart.AppVersion .Values.image.tag) -}}
+{{- printf "%s:%s" $ref (default .Chart.AppVersion .Values.image.tag | toString) -}}
 {{- end -}}
 {{- end -}}
 

@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
 
 QUANTITY = r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
-Quantity = Annotated[str, Field(pattern=QUANTITY)]
+Quantity = Annotated[
+    str,
+    Field(pattern=QUANTITY),
+    # `helm --set resources.limits.cpu=2` gives a number: the schema takes it as Kubernetes does.
+    WithJsonSchema({"type": ["string", "number"], "pattern": QUANTITY}),
+]
+SetString = Annotated[str, WithJsonSchema({"type": ["string", "number"]})]
+"""A string `helm --set` may give as a number (`--set image.tag=17`); templates `toString` it."""
 Name = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
 OptionalName = Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253)]
 
@@ -23,12 +30,22 @@ class Values(BaseModel):
     model_config = ConfigDict(extra="forbid", use_attribute_docstrings=False)
 
 
+class PullSecretRef(Values):
+    name: Name = Field(description="Name of an image pull Secret")
+
+
 class GlobalValues(Values):
+    """Shared with an umbrella chart's other subcharts, so other keys are allowed (Helm's and
+    Bitnami's `global` conventions: `global.storageClass`, …) and ignored here."""
+
+    model_config = ConfigDict(extra="allow")
+
     imageRegistry: str = Field(
         "", description="Registry that replaces every image's registry (air-gapped mirrors)"
     )
-    imagePullSecrets: list[Name] = Field(
-        default_factory=list, description="Names of image pull Secrets"
+    imagePullSecrets: list[Name | PullSecretRef] = Field(
+        default_factory=list,
+        description="Image pull Secrets, by name or as {name: …} (both conventions)",
     )
 
 
@@ -38,7 +55,7 @@ class Image(Values):
         "",
         description="Image repository; required at install when the chart was built without an image",
     )
-    tag: str = Field("", description="Image tag; defaults to the chart's appVersion")
+    tag: SetString = Field("", description="Image tag; defaults to the chart's appVersion")
     digest: Annotated[str, Field(pattern=r"^(sha256:[a-f0-9]{64})?$")] = Field(
         "", description="Image digest; wins over tag"
     )
