@@ -740,3 +740,27 @@ def test_redis_for_kas_is_memorystore_with_auth_and_tls_wired_through_the_chart(
     assert (
         "address: 10.0.0.3:6378" in text and "ca_certificate_file: /etc/runway/redis/ca.crt" in text
     )
+
+
+def test_with_a_secret_store_kas_reads_its_secret_from_secret_manager(production: Plan) -> None:
+    from runway.verify import kube
+
+    externals = [
+        r
+        for r in production.resources
+        if r.type == "kubernetes:external-secrets.io/v1:ExternalSecret"
+    ]
+    assert externals, "an ExternalSecret per regional cluster"
+    for external in externals:
+        obj = {k: external.inputs[k] for k in ("apiVersion", "kind", "metadata", "spec")}
+        assert kube.validate_object(obj) == []
+        assert obj["metadata"] == {"name": "gitlab-kas-secret", "namespace": "kas"}
+        assert obj["spec"]["data"] == [
+            {"secretKey": "kas_shared_secret", "remoteRef": {"key": "kas-shared-secret"}}
+        ]
+        assert obj["spec"]["secretStoreRef"] == {
+            "name": "gcp-secret-manager",
+            "kind": "ClusterSecretStore",
+        }
+    written = {s.inputs["metadata"]["name"] for s in _of(production, "kubernetes:core/v1:Secret")}
+    assert "gitlab-kas-secret" not in written, "the value never passes through Pulumi"

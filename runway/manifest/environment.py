@@ -155,6 +155,11 @@ class Dns(Strict):
     )
 
 
+class SecretStoreRef(Strict):
+    name: t.DnsLabel
+    kind: Literal["SecretStore", "ClusterSecretStore"] = "ClusterSecretStore"
+
+
 class GitLab(Strict):
     url: Annotated[str, Field(pattern=r"^https://[^\s/]+(/\S*)?$")]
     agent: t.DnsLabel = Field(description="Name of the agent for Kubernetes")
@@ -174,6 +179,13 @@ class GitLab(Strict):
     kas_secret_id: t.DnsLabel = Field(
         "kas-shared-secret",
         description="Secret Manager secret that hands KAS's shared secret to the GitLab side",
+    )
+    secret_store: SecretStoreRef | None = Field(
+        None,
+        description=(
+            "External Secrets store (Secret Manager) the clusters read KAS's shared secret "
+            "through; absent, the stack writes the Secret itself"
+        ),
     )
 
 

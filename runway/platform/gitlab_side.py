@@ -177,12 +177,44 @@ def proxy_config(
 
 
 def service_secrets(
-    side: GitLabSideComponent,
+    side: GitLabSideComponent, env: RunwayEnvironment
 ) -> dict[str, dict[str, dict[str, pulumi.Input[str]]]]:
-    """The Secrets the charts reference that the GitLab side fills, by service."""
+    """The Secrets the charts reference that the GitLab side fills, by service (KAS's only when
+    no secret store reads it from Secret Manager: see `external_secrets`)."""
     found: dict[str, dict[str, dict[str, pulumi.Input[str]]]] = {}
-    if side.kas_secret is not None:
+    if side.kas_secret is not None and env.spec.gitlab.secret_store is None:
         found["kas"] = {KAS_SECRET: {KAS_SECRET_KEY: side.kas_secret}}
     if side.proxy_config is not None:
         found["gitlab-workspaces-proxy"] = {PROXY_CONFIG_SECRET: {"config.yaml": side.proxy_config}}
     return found
+
+
+def external_secrets(
+    env: RunwayEnvironment, releases: list[dict[str, Any]]
+) -> dict[str, list[dict[str, Any]]]:
+    """With a secret store: KAS's Secret as an ExternalSecret reading Secret Manager, so the
+    shared secret never passes through Pulumi into the cluster."""
+    store = env.spec.gitlab.secret_store
+    namespaces = {r["service"]: r["namespace"] for r in releases}
+    if store is None or "kas" not in namespaces or not env.spec.gitlab.agent_project:
+        return {}
+    return {
+        "kas": [
+            {
+                "apiVersion": "external-secrets.io/v1",
+                "kind": "ExternalSecret",
+                "metadata": {"name": KAS_SECRET, "namespace": namespaces["kas"]},
+                "spec": {
+                    "refreshInterval": "1h",
+                    "secretStoreRef": {"name": store.name, "kind": store.kind},
+                    "target": {"name": KAS_SECRET, "creationPolicy": "Owner"},
+                    "data": [
+                        {
+                            "secretKey": KAS_SECRET_KEY,
+                            "remoteRef": {"key": env.spec.gitlab.kas_secret_id},
+                        }
+                    ],
+                },
+            }
+        ]
+    }

@@ -27,7 +27,11 @@ from runway.platform.datastores import (
     redis_values,
 )
 from runway.platform.edge import EdgeComponent
-from runway.platform.gitlab_side import GitLabSideComponent, service_secrets
+from runway.platform.gitlab_side import (
+    GitLabSideComponent,
+    external_secrets,
+    service_secrets,
+)
 from runway.platform.gitops import GitOpsComponent
 from runway.platform.identity import IdentityComponent
 from runway.platform.network import NetworkComponent
@@ -85,7 +89,7 @@ def workloads(env: RunwayEnvironment, releases: list[dict[str, Any]], infra_stac
             reference.require_output("projectId"),
         )
         token: pulumi.Input[str] = side.agent_token
-        secrets = service_secrets(side)
+        secrets = service_secrets(side, env)
     else:
         token = config.require_secret("agentToken")
     redis_users = needs_redis(releases)
@@ -104,7 +108,14 @@ def workloads(env: RunwayEnvironment, releases: list[dict[str, Any]], infra_stac
                 )
                 values[service] = {"redis": redis_values(redis, region)}
         ServicesComponent(
-            name, releases, region, cluster, depends_on=[gitops], secrets=regional, values=values
+            name,
+            releases,
+            region,
+            cluster,
+            depends_on=[gitops],
+            secrets=regional,
+            values=values,
+            objects=external_secrets(env, releases),
         )
         if fleet is not None:
             RunnerFleetComponent(name, fleet, config.require_secret("runnerToken"), cluster)

@@ -33,6 +33,7 @@ class ServicesComponent(pulumi.ComponentResource):
         depends_on: list[pulumi.Resource],
         secrets: dict[str, dict[str, dict[str, pulumi.Input[str]]]] | None = None,
         values: dict[str, dict[str, Any]] | None = None,
+        objects: dict[str, list[dict[str, Any]]] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         """`secrets`: by service, the Secrets (name → key → secret value) its chart references
@@ -63,6 +64,19 @@ class ServicesComponent(pulumi.ComponentResource):
                             "labels": LABELS,
                         },
                         string_data=data,
+                        opts=pulumi.ResourceOptions(
+                            parent=self, provider=provider, depends_on=[namespace]
+                        ),
+                    )
+                )
+            for obj in (objects or {}).get(service) or []:
+                made.append(
+                    k8s.apiextensions.CustomResource(
+                        f"{name}-{service}-{obj['kind'].lower()}-{obj['metadata']['name']}",
+                        api_version=obj["apiVersion"],
+                        kind=obj["kind"],
+                        metadata=obj["metadata"],
+                        spec=obj["spec"],
                         opts=pulumi.ResourceOptions(
                             parent=self, provider=provider, depends_on=[namespace]
                         ),
