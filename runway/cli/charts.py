@@ -172,13 +172,11 @@ def verify_command(charts: tuple[Path, ...], together: bool) -> None:
 
         parts = [system.render(d) for d in directories] + [system.load_objects(f) for f in files]
         report = system.check(parts)
-        status = "ok" if report.ok else "FAILED"
-        click.echo(
-            f"verify together {', '.join(report.parts)}: {status} ({report.objects} objects checked)"
+        failed += _print_report(
+            f"verify together {', '.join(report.parts)}",
+            report.problems,
+            f"{report.objects} objects checked",
         )
-        for problem in report.problems:
-            click.echo(f"  {problem}", err=True)
-        failed += not report.ok
     if failed:
         click.echo(f"runway: {failed} check(s) failed verification", err=True)
         sys.exit(1)
@@ -197,11 +195,17 @@ def _verify_each(charts: list[Path]) -> int:
     failed = 0
     for chart in charts:
         report = verify_chart(chart)
-        status = "ok" if report.ok else "FAILED"
-        click.echo(
-            f"verify {chart}: {status} ({report.renders} renders, {report.objects} objects checked)"
+        failed += _print_report(
+            f"verify {chart}",
+            report.problems,
+            f"{report.renders} renders, {report.objects} objects checked",
         )
-        for problem in report.problems:
-            click.echo(f"  {problem}", err=True)
-        failed += not report.ok
     return failed
+
+
+def _print_report(title: str, problems: list[str], counts: str) -> int:
+    """One status line on stdout, the problems on stderr; 1 when there are problems."""
+    click.echo(f"{title}: {'FAILED' if problems else 'ok'} ({counts})")
+    for problem in problems:
+        click.echo(f"  {problem}", err=True)
+    return 1 if problems else 0

@@ -71,13 +71,10 @@ class ServicesComponent(pulumi.ComponentResource):
                 )
             for obj in (objects or {}).get(service) or []:
                 made.append(
-                    k8s.apiextensions.CustomResource(
+                    _custom(
                         f"{name}-{service}-{obj['kind'].lower()}-{obj['metadata']['name']}",
-                        api_version=obj["apiVersion"],
-                        kind=obj["kind"],
-                        metadata=obj["metadata"],
-                        spec=obj["spec"],
-                        opts=pulumi.ResourceOptions(
+                        obj,
+                        pulumi.ResourceOptions(
                             parent=self, provider=provider, depends_on=[namespace]
                         ),
                     )
@@ -106,12 +103,18 @@ class ServicesComponent(pulumi.ComponentResource):
                 ),
                 flux.helm_release(service, release["namespace"], values_of, labels=LABELS),
             ):
-                k8s.apiextensions.CustomResource(
-                    f"{name}-{service}-{obj['kind'].lower()}",
-                    api_version=obj["apiVersion"],
-                    kind=obj["kind"],
-                    metadata=obj["metadata"],
-                    spec=obj["spec"],
-                    opts=placed,
-                )
+                _custom(f"{name}-{service}-{obj['kind'].lower()}", obj, placed)
         self.register_outputs({"services": [r["service"] for r in releases]})
+
+
+def _custom(
+    name: str, obj: dict[str, Any], opts: pulumi.ResourceOptions
+) -> k8s.apiextensions.CustomResource:
+    return k8s.apiextensions.CustomResource(
+        name,
+        api_version=obj["apiVersion"],
+        kind=obj["kind"],
+        metadata=obj["metadata"],
+        spec=obj["spec"],
+        opts=opts,
+    )
