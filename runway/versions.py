@@ -32,6 +32,15 @@ def parse_version(text: str) -> semver.Version:
         raise ValueError(f"{text!r} is not a version: {err}") from None
 
 
+_EDITION = re.compile(r"[-+](ee|ce|jh)(\.\d+)?$", re.IGNORECASE)
+
+
+def parse_gitlab_version(text: str) -> semver.Version:
+    """A GitLab release as GitLab writes it (`17.6.0-ee`, `17.6.0-ce.0`, `v17.6.0`): the edition
+    is not a pre-release, so `17.6.0-ee` satisfies `>=17.6.0`."""
+    return parse_version(_EDITION.sub("", text.strip()))
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Bound:
     op: str

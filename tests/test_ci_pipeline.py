@@ -63,15 +63,22 @@ def _run(jobs: dict[str, Any], names: list[str], work: Path, env: dict[str, str]
 
 
 def _env(registry: Registry, **extra: str) -> dict[str, str]:
-    return {
+    """The job's environment; job variables expand `$VAR` references as GitLab does."""
+    base = {
         **os.environ,
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
         "CI_COMMIT_TAG": "v1.2.3",
         "CI_PIPELINE_IID": "7",
+        "CI_REGISTRY_IMAGE": "registry.example.com/group/service",
+        "CI_COMMIT_SHORT_SHA": "a1b2c3d4",
         "RUNWAY_PLAIN_HTTP": "1",
         "RUNWAY_STAGES": "canary,stable",
-        **extra,
     }
+    expanded = {
+        key: re.sub(r"\$\{?([A-Z_][A-Z0-9_]*)\}?", lambda m: base.get(str(m[1]), str(m[0])), value)
+        for key, value in extra.items()
+    }
+    return {**base, **expanded}
 
 
 def _tags(registry: Registry, repository: str) -> list[str]:
@@ -101,5 +108,13 @@ def test_the_reusable_template_validates_builds_publishes_and_promotes_one_servi
     work = _project(tmp_path)
     env = _env(registry, **{k: str(v) for k, v in jobs[".runway-base"]["variables"].items()})
     _run(jobs, ["runway-validate", "runway-chart", "runway-publish", "runway-promote"], work, env)
+    image = YAML(typ="safe").load((work / "dist" / "charts" / "kas" / "values.yaml").read_text())[
+        "image"
+    ]
+    assert (image["registry"], image["repository"], image["tag"]) == (
+        "registry.example.com",
+        "group/service",
+        "a1b2c3d4",
+    ), "the template passes the service's image to build (--image)"
     assert _tags(registry, f"{repo}/stable/kas") == ["1.2.3"]
     assert _tags(registry, f"{repo}/canary/kas") == ["1.2.3"]

@@ -43,3 +43,49 @@ def test_an_umbrella_charts_global_values_are_accepted(kas: Path) -> None:
         {"name": "from-umbrella"},
         {"name": "by-name"},
     ]
+
+
+def test_a_gitlab_version_with_its_edition_meets_a_range_at_its_lower_bound() -> None:
+    from runway import versions
+
+    wanted = versions.parse_gitlab_version("17.6.0-ee")
+    assert versions.parse_range(">=17.6.0 <19.0.0").allows(wanted)
+    assert versions.parse_gitlab_version("v17.6.0-ce.0") == versions.parse_version("17.6.0")
+    assert not versions.parse_range(">=17.6.0").allows(versions.parse_version("17.6.0-rc1"))
+
+
+def test_validate_in_a_service_repository_finds_dot_runway(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = tmp_path / ".runway"
+    service.mkdir()
+    (service / "runway.yml").write_text(
+        "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: svc}\n"
+        "spec: {regions: [us-east1]}\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    result = run_cli("validate")
+    assert result.exit_code == 0, result.stderr
+    assert "1 service(s) valid" in result.stdout
+
+
+def continuation_problems(text: str) -> list[str]:
+    """Lines of ```sh blocks that continue a command (`--flag …`) the line before did not
+    continue with `\\` (a comment there ends the command: the rest runs on its own)."""
+    import itertools
+    import re
+
+    found = []
+    for block in re.findall(r"```sh\n(.*?)```", text, re.S):
+        for before, line in itertools.pairwise(block.splitlines()):
+            if line.lstrip().startswith("-") and not before.rstrip().endswith("\\"):
+                found.append(line.strip())
+    return found
+
+
+def test_every_shell_block_in_the_docs_survives_a_paste() -> None:
+    root = Path(__file__).resolve().parent.parent
+    for doc in [root / "README.md", *sorted((root / "docs").glob("*.md"))]:
+        assert continuation_problems(doc.read_text()) == [], doc.name
+    broken = "```sh\nrunway turnup kas \\\n  --version 1  # a comment\n  --gitlab-url x\n```\n"
+    assert continuation_problems(broken) == ["--gitlab-url x"]

@@ -7,6 +7,7 @@ import functools
 import re
 import sys
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
@@ -19,6 +20,16 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 DEFAULT_MANIFESTS = "manifests"
+SERVICE_MANIFESTS = ".runway"
+
+
+def default_manifests() -> Path:
+    """Where manifests are when no path is given: `manifests/` (a platform repository), else
+    `.runway/` (a service's own repository, as Runway keeps it)."""
+    for candidate in (DEFAULT_MANIFESTS, SERVICE_MANIFESTS):
+        if Path(candidate).is_dir():
+            return Path(candidate)
+    return Path(DEFAULT_MANIFESTS)
 
 
 _USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)

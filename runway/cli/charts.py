@@ -10,7 +10,7 @@ import click
 
 from runway.cli import main
 from runway.cli._common import (
-    DEFAULT_MANIFESTS,
+    default_manifests,
     handle_errors,
 )
 from runway.writer import complete_directories
@@ -23,10 +23,10 @@ from runway.writer import complete_directories
 )
 @handle_errors
 def validate(paths: tuple[Path, ...], fmt: str) -> None:
-    """Validate manifests (files, service directories or trees; default: manifests/)."""
+    """Validate manifests (files, service directories or trees; default: manifests/, else .runway/)."""
     from runway.manifest import loader
 
-    result = loader.load_paths(paths or (Path(DEFAULT_MANIFESTS),))
+    result = loader.load_paths(paths or (default_manifests(),))
     if fmt == "json":
         payload = {
             "valid": result.ok,
@@ -114,7 +114,7 @@ def build(
     gitlab_versions: str | None,
     verify: bool,
 ) -> None:
-    """Compile manifests into Helm charts under OUTPUT/<name>/ (default: every service in manifests/)."""
+    """Compile manifests into Helm charts under OUTPUT/<name>/ (default: every service in manifests/, else .runway/)."""
     from runway import versions
     from runway.chart import build as chart_build
     from runway.chart.resolve import BuildOptions
@@ -127,7 +127,7 @@ def build(
             versions.parse_range(gitlab_versions)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    result = loader.load_paths(paths or (Path(DEFAULT_MANIFESTS),))
+    result = loader.load_paths(paths or (default_manifests(),))
     for diagnostic in result.diagnostics:
         click.echo(diagnostic.render(), err=True)
     if not result.ok:

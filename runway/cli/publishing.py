@@ -204,7 +204,7 @@ def resolve(
     from runway.publish.stages import Stages
 
     try:
-        wanted = versions.parse_version(gitlab_version)
+        wanted = versions.parse_gitlab_version(gitlab_version)
     except ValueError as err:
         raise UsageError(f"--gitlab-version: {err}") from None
     Stages.parse(stages, os.environ).index(stage)

@@ -118,7 +118,9 @@ def bundle_options(
             versions.parse_range(request.version_range) if request.version_range else None
         )
         wanted_gitlab = (
-            versions.parse_version(request.gitlab_version) if request.gitlab_version else None
+            versions.parse_gitlab_version(request.gitlab_version)
+            if request.gitlab_version
+            else None
         )
     except ValueError as err:
         raise UsageError(str(err)) from None
