@@ -89,3 +89,26 @@ def test_every_shell_block_in_the_docs_survives_a_paste() -> None:
         assert continuation_problems(doc.read_text()) == [], doc.name
     broken = "```sh\nrunway turnup kas \\\n  --version 1  # a comment\n  --gitlab-url x\n```\n"
     assert continuation_problems(broken) == ["--gitlab-url x"]
+
+
+@pytest.mark.parametrize("service", ["kas", "gitlab-workspaces-proxy", "agentk"])
+def test_self_managed_values_name_what_a_customer_provides_and_render(
+    service: str, tmp_path: Path
+) -> None:
+    from ruamel.yaml import YAML
+
+    out = tmp_path / "turnup"
+    result = run_cli(
+        "turnup", str(MANIFESTS / service), "--offering", "self-managed", "-o", str(out)
+    )
+    assert result.exit_code == 0, result.stderr
+    text = (out / "values.yaml").read_text()
+    assert text.startswith(f"# Values for {service}:")
+    values = YAML(typ="safe").load(text)
+    assert values, "not an empty values file"
+    assert "secrets" in values, "the Secrets the customer creates are named"
+    charts = tmp_path / "charts"
+    assert (
+        run_cli("build", str(MANIFESTS / service), "-o", str(charts), "--no-verify").exit_code == 0
+    )
+    assert objects(charts / service, {**values, "image": {"repository": "x/y"}})

@@ -10,6 +10,7 @@ from runway import versions
 from runway.chart.compile import yaml_text
 from runway.chart.resolve import ChartSpec
 from runway.errors import PublishError, UsageError
+from runway.manifest.kubernetes import merge
 from runway.offerings import Offering, flux
 from runway.offerings.overrides import offering_values
 from runway.publish.registry import Release, stage_chart_url
@@ -24,9 +25,37 @@ def _json(data: Any) -> bytes:
     return (json.dumps(data, indent=2, sort_keys=False) + "\n").encode()
 
 
+def customer_values(spec: ChartSpec) -> dict[str, Any]:
+    """What a customer installing the chart must look at: the hosts it routes, the Secrets it
+    reads that they create, and the Redis it uses (the chart's defaults, to edit)."""
+    found: dict[str, Any] = {}
+    hosts = {
+        name: {"host": listener.host, "extraHosts": list(listener.extraHosts)}
+        for name, listener in spec.values.listeners.items()
+        if listener.host and listener.exposure in ("public", "internal")
+    }
+    if hosts:
+        found["listeners"] = hosts
+    existing = {
+        name: {"existing": dict(secret.existing)}
+        for name, secret in spec.values.secrets.items()
+        if secret.existing
+    }
+    if existing:
+        found["secrets"] = existing
+    if spec.values.redis is not None:
+        found["redis"] = spec.values.redis.model_dump(mode="json", exclude_defaults=True)
+    return found
+
+
 def self_managed(spec: ChartSpec, chart_url: str) -> dict[str, bytes]:
-    """Values for `helm install` (the manifest's self-managed overrides) and how to run it."""
-    values = offering_values(spec, Offering.SELF_MANAGED, {})
+    """Values for `helm install`: what the customer must review (hosts, their Secrets, Redis),
+    with the manifest's self-managed overrides over it, and how to run it."""
+    values = merge(customer_values(spec), offering_values(spec, Offering.SELF_MANAGED, {}))
+    header = (
+        f"# Values for {spec.name}: replace the example hosts with yours, create the Secrets\n"
+        "# named here (docs/services.md says what each holds), and point redis at yours.\n"
+    )
     install = (
         f"# Install {spec.name} (self-managed)\n\n"
         "```sh\n"
@@ -37,7 +66,10 @@ def self_managed(spec: ChartSpec, chart_url: str) -> dict[str, bytes]:
         "existing secrets, external Redis, an air-gapped mirror: `runway images "
         f"{spec.name} --mirror MIRROR`).\n"
     )
-    return {"values.yaml": yaml_text(values or {}).encode(), "INSTALL.md": install.encode()}
+    return {
+        "values.yaml": (header + yaml_text(values or {})).encode(),
+        "INSTALL.md": install.encode(),
+    }
 
 
 def managed_self_hosted(
