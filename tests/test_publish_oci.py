@@ -396,3 +396,22 @@ def test_bearer_token_auth_publishes_promotes_and_resolves(
     assert resolved.stdout.split()[:2] == ["kas", "1.0.0"]
     scopes = [r for r in issuer.requests if "scope=" in r]
     assert any(f"repository%3A{repo.replace('/', '%2F')}%2Fstable%2Fkas" in r for r in scopes)
+
+
+def test_https_to_a_plain_http_registry_says_plain_http_at_once(
+    registry: Registry, repo: str
+) -> None:
+    result = run_cli(
+        "resolve",
+        "kas",
+        "--gitlab-version",
+        "17.9.2",
+        "--stage",
+        "stable",
+        "--registry",
+        registry.url(repo),
+    )
+    assert result.exit_code == 1
+    assert "the registry answered in plain HTTP" in result.stderr
+    assert "pass --plain-http" in result.stderr
+    assert "tries" not in result.stderr, "no retries: another try cannot help"

@@ -169,7 +169,7 @@ class HttpClient:
         retrying = tenacity.Retrying(
             stop=tenacity.stop_after_attempt(self.retry.attempts),
             wait=tenacity.wait_exponential(multiplier=self.retry.wait, max=self.retry.max_wait),
-            retry=tenacity.retry_if_exception_type((httpx.TransportError, _Transient)),
+            retry=tenacity.retry_if_exception(_worth_retrying),
             reraise=True,
         )
         try:
@@ -184,6 +184,12 @@ class HttpClient:
                 "the registry is unavailable, re-run when it is back"
             ) from None
         except httpx.TransportError as err:
+            if _plain_http_peer(err):
+                raise PublishError(
+                    f"cannot reach {_safe(url)} over HTTPS: the registry answered in plain HTTP; "
+                    "if it is a plain-HTTP registry (a local or test one), pass --plain-http "
+                    "(or set RUNWAY_PLAIN_HTTP=1)"
+                ) from None
             raise PublishError(
                 f"cannot reach {_safe(url)}: {_reason(err)} ({self.retry.attempts} tries); "
                 "check the URL and that the registry is up, then re-run"
@@ -213,6 +219,18 @@ def _safe(url: str) -> str:
     """The URL without query string or user info, for messages."""
     parsed = httpx.URL(url)
     return str(parsed.copy_with(query=None, userinfo=b""))
+
+
+def _worth_retrying(err: BaseException) -> bool:
+    return isinstance(err, httpx.TransportError | _Transient) and not _plain_http_peer(err)
+
+
+def _plain_http_peer(err: BaseException) -> bool:
+    """A TLS handshake that got an HTTP answer: retrying cannot help, --plain-http would."""
+    text = str(err).upper()
+    return isinstance(err, httpx.ConnectError) and (
+        "WRONG_VERSION_NUMBER" in text or "HTTP_REQUEST" in text or "RECORD_LAYER_FAILURE" in text
+    )
 
 
 def _reason(err: httpx.TransportError) -> str:
