@@ -112,3 +112,62 @@ def test_self_managed_values_name_what_a_customer_provides_and_render(
         run_cli("build", str(MANIFESTS / service), "-o", str(charts), "--no-verify").exit_code == 0
     )
     assert objects(charts / service, {**values, "image": {"repository": "x/y"}})
+
+
+def test_the_values_helm_users_reach_for_render_where_they_belong(kas: Path) -> None:
+    from runway.verify import representative_values
+
+    values = {
+        key: representative_values({})[key]
+        for key in (
+            "affinity",
+            "priorityClassName",
+            "commonLabels",
+            "commonAnnotations",
+            "extraEnvVars",
+            "extraEnvVarsCM",
+            "extraEnvVarsSecret",
+            "extraVolumes",
+            "extraVolumeMounts",
+            "sidecars",
+            "initContainers",
+        )
+    }
+    values["topologySpreadConstraints"] = [
+        {
+            "maxSkew": 2,
+            "topologyKey": "zone",
+            "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": {"app.kubernetes.io/name": "kas"}},
+        }
+    ]
+    found = objects(kas, values)
+    deployment = one(found, "Deployment")
+    pod = deployment["spec"]["template"]["spec"]
+    assert pod["affinity"] == values["affinity"]
+    assert pod["priorityClassName"] == "high"
+    assert pod["topologySpreadConstraints"] == values["topologySpreadConstraints"]
+    assert [c["name"] for c in pod["containers"]] == ["kas", "log-shipper"]
+    assert [c["name"] for c in pod["initContainers"]] == ["prepare"]
+    assert {"name": "scratch", "emptyDir": {"sizeLimit": "64Mi"}} in pod["volumes"]
+    main = pod["containers"][0]
+    assert {"name": "scratch", "mountPath": "/var/scratch"} in main["volumeMounts"]
+    assert {"name": "EXTRA_VAR", "value": "1"} in main["env"]
+    assert {"configMapRef": {"name": "extra-env-cm"}} in main["envFrom"]
+    assert {"secretRef": {"name": "extra-env-secret"}} in main["envFrom"]
+    assert deployment["metadata"]["annotations"]["owner"] == "verify"
+    assert all(
+        o["metadata"]["labels"].get("team") == "verify" for o in found if "labels" in o["metadata"]
+    )
+    assert deployment["spec"]["selector"]["matchLabels"] == {
+        "app.kubernetes.io/name": "kas",
+        "app.kubernetes.io/instance": "rel",
+    }, "common labels never change the selector"
+
+
+def test_a_sidecar_below_the_hardening_floor_fails_verify(kas: Path) -> None:
+    from runway.verify import hardening
+
+    found = objects(kas, {"sidecars": [{"name": "debug", "image": "busybox:1"}]})
+    problems = hardening.check(one(found, "Deployment"))
+    assert any("container debug" in p for p in problems), problems

@@ -27,6 +27,9 @@ helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | 
 app.kubernetes.io/version: {{ .Chart.AppVersion | trunc 63 | toJson }}
 app.kubernetes.io/managed-by: {{ .Release.Service | toJson }}
 app.kubernetes.io/part-of: runway
+{{- with .Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{- define "runway.serviceAccountName" -}}
@@ -69,6 +72,9 @@ app.kubernetes.io/instance: {{ $root.Release.Name | toJson }}
 app.kubernetes.io/component: {{ index . 1 | toJson }}
 app.kubernetes.io/managed-by: {{ $root.Release.Service | toJson }}
 app.kubernetes.io/part-of: runway
+{{- with $root.Values.commonLabels }}
+{{ toYaml . }}
+{{- end }}
 {{- end -}}
 
 {{- define "runway.containerSecurityContext" -}}

@@ -433,6 +433,36 @@ class ChartValues(Values):
     podLabels: dict[str, str] = Field(default_factory=dict, description="Extra pod labels")
     nodeSelector: dict[str, str] = Field(default_factory=dict, description="Node selector")
     tolerations: list[dict[str, Any]] = Field(default_factory=list, description="Tolerations")
+    affinity: dict[str, Any] = Field(default_factory=dict, description="Pod affinity rules")
+    topologySpreadConstraints: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="Replace the zone and host spread (topologySpread) with these constraints",
+    )
+    priorityClassName: str = Field("", description="PriorityClass of the pods")
+    commonLabels: dict[str, str] = Field(
+        default_factory=dict, description="Labels added to every object"
+    )
+    commonAnnotations: dict[str, str] = Field(
+        default_factory=dict, description="Annotations added to the Deployment and its pods"
+    )
+    extraEnvVars: list[dict[str, Any]] = Field(
+        default_factory=list, description="More env entries of the container (Kubernetes EnvVar)"
+    )
+    extraEnvVarsCM: OptionalName = Field("", description="ConfigMap whose keys become env")
+    extraEnvVarsSecret: OptionalName = Field("", description="Secret whose keys become env")
+    extraVolumes: list[dict[str, Any]] = Field(
+        default_factory=list, description="More pod volumes (Kubernetes Volume)"
+    )
+    extraVolumeMounts: list[dict[str, Any]] = Field(
+        default_factory=list, description="More mounts of the container (Kubernetes VolumeMount)"
+    )
+    sidecars: list[dict[str, Any]] = Field(
+        default_factory=list,
+        description="More containers in the pod (held to the same hardening by verify)",
+    )
+    initContainers: list[dict[str, Any]] = Field(
+        default_factory=list, description="Init containers (held to the same hardening)"
+    )
     registration: Registration = Field(
         default_factory=Registration, description="Registration with GitLab after install"
     )

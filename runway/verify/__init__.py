@@ -33,6 +33,27 @@ class ChartReport:
         return not self.problems
 
 
+def _hardened_container(name: str, *, probed: bool = False) -> dict[str, Any]:
+    probe = {"exec": {"command": ["/bin/true"]}, "periodSeconds": 30}
+    return {
+        "name": name,
+        **({"livenessProbe": probe, "readinessProbe": probe} if probed else {}),
+        "image": "registry.example.com/verify/helper:1.0.0",
+        "resources": {
+            "requests": {"cpu": "10m", "memory": "16Mi"},
+            "limits": {"cpu": "100m", "memory": "64Mi"},
+        },
+        "securityContext": {
+            "allowPrivilegeEscalation": False,
+            "readOnlyRootFilesystem": True,
+            "runAsNonRoot": True,
+            "runAsUser": 65532,
+            "capabilities": {"drop": ["ALL"]},
+            "seccompProfile": {"type": "RuntimeDefault"},
+        },
+    }
+
+
 def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
     """Non-default values that switch on every optional template path."""
     listeners = defaults.get("listeners") or {}
@@ -82,6 +103,25 @@ def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
         "rbac": {"rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]},
         "secretEnvFrom": ["extra-env"],
         "secretVolumes": [{"name": "extra-volume", "path": "/var/secrets/extra"}],
+        "affinity": {
+            "nodeAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": {
+                    "nodeSelectorTerms": [
+                        {"matchExpressions": [{"key": "pool", "operator": "In", "values": ["a"]}]}
+                    ]
+                }
+            }
+        },
+        "priorityClassName": "high",
+        "commonLabels": {"team": "verify"},
+        "commonAnnotations": {"owner": "verify"},
+        "extraEnvVars": [{"name": "EXTRA_VAR", "value": "1"}],
+        "extraEnvVarsCM": "extra-env-cm",
+        "extraEnvVarsSecret": "extra-env-secret",
+        "extraVolumes": [{"name": "scratch", "emptyDir": {"sizeLimit": "64Mi"}}],
+        "extraVolumeMounts": [{"name": "scratch", "mountPath": "/var/scratch"}],
+        "sidecars": [_hardened_container("log-shipper", probed=True)],
+        "initContainers": [_hardened_container("prepare")],
     }
     if first is not None:
         values["listeners"] = {first: {"exposure": "public", "host": "*.verify.example.com"}}

@@ -88,6 +88,7 @@ def declared_external(values: dict[str, Any]) -> set[str]:
     walk(values)
     found.update(str(n) for n in values.get("secretEnvFrom") or [])
     found.update(str(v.get("name")) for v in values.get("secretVolumes") or [])
+    found.update(str(values.get(k) or "") for k in ("extraEnvVarsCM", "extraEnvVarsSecret"))
     found.update(
         str(n.get("name") if isinstance(n, dict) else n)
         for n in (values.get("global") or {}).get("imagePullSecrets") or []
