@@ -171,3 +171,20 @@ def test_a_sidecar_below_the_hardening_floor_fails_verify(kas: Path) -> None:
     found = objects(kas, {"sidecars": [{"name": "debug", "image": "busybox:1"}]})
     problems = hardening.check(one(found, "Deployment"))
     assert any("container debug" in p for p in problems), problems
+
+
+def test_chart_yaml_carries_artifact_hub_annotations_matching_what_runs(kas: Path) -> None:
+    import json
+
+    from ruamel.yaml import YAML
+
+    chart = YAML(typ="safe").load((kas / "Chart.yaml").read_text())
+    annotations = chart["annotations"]
+    assert annotations["artifacthub.io/license"] == "MIT"
+    listed = {i["image"] for i in YAML(typ="safe").load(annotations["artifacthub.io/images"])}
+    rendered = run_cli("images", str(kas), "--format", "json")
+    assert rendered.exit_code == 0, rendered.stderr
+    assert listed == {i["image"] for i in json.loads(rendered.stdout)}, (
+        "what the chart really pulls"
+    )
+    assert chart["maintainers"] == [{"name": "environments-group"}]

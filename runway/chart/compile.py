@@ -70,6 +70,23 @@ def _static_files(root: Path) -> tuple[tuple[str, bytes], ...]:
     )
 
 
+def artifact_hub(spec: ChartSpec) -> dict[str, str]:
+    """Artifact Hub's chart annotations: the images the chart runs (the workload's, when built
+    with one, the helm test's and the registration hook's) and the license."""
+    image = spec.values.image
+    images = []
+    if image.repository:
+        reference = "/".join(p for p in (image.registry, image.repository) if p)
+        reference += f"@{image.digest}" if image.digest else f":{image.tag or spec.app_version}"
+        images.append({"name": spec.name, "image": reference})
+    images.append({"name": "helm-test", "image": spec.values.tests.image})
+    images.append({"name": "registration", "image": spec.values.registration.image})
+    return {
+        "artifacthub.io/images": yaml_text(images),
+        "artifacthub.io/license": "MIT",
+    }
+
+
 def compile_chart(spec: ChartSpec, root: Path = TEMPLATES) -> dict[str, bytes]:
     env = _environment(root)
     profiles = self_managed(spec.values)
@@ -77,7 +94,8 @@ def compile_chart(spec: ChartSpec, root: Path = TEMPLATES) -> dict[str, bytes]:
     context = {
         "chart": spec,
         "kube_version": KUBE_VERSION,
-        "annotations": spec.annotations,
+        "annotations": {**spec.annotations, **artifact_hub(spec)},
+        "maintainer": spec.annotations.get("runway.gitlab.com/owner-email-handle", ""),
         "gitlab_versions": spec.annotations.get("runway.gitlab.com/gitlab-versions", ""),
         "image_set": bool(spec.values.image.repository),
         "uid": spec.values.securityContext.runAsUser,
