@@ -188,3 +188,18 @@ def test_chart_yaml_carries_artifact_hub_annotations_matching_what_runs(kas: Pat
         "what the chart really pulls"
     )
     assert chart["maintainers"] == [{"name": "environments-group"}]
+
+
+def test_shell_completion_completes_commands() -> None:
+    import subprocess
+    import sys
+
+    script = run_cli("completion", "bash")
+    assert script.exit_code == 0 and "_RUNWAY_COMPLETE" in script.stdout
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "runway")],
+        env={"_RUNWAY_COMPLETE": "bash_complete", "COMP_WORDS": "runway ver", "COMP_CWORD": "1"},
+        capture_output=True,
+        text=True,
+    )
+    assert "plain,verify" in done.stdout.splitlines(), done.stdout

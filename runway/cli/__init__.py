@@ -18,6 +18,24 @@ def main() -> None:
     """Validate Runway manifests, compile them into hardened Helm charts, and ship them."""
 
 
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the shell completion script, as helm, flux and pulumi do.
+
+    \b
+    bash: source <(runway completion bash)
+    zsh:  runway completion zsh > "${fpath[1]}/_runway"
+    fish: runway completion fish > ~/.config/fish/completions/runway.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    found = get_completion_class(shell)
+    if found is None:
+        raise click.UsageError(f"no completion for {shell}")
+    click.echo(found(main, {}, "runway", "_RUNWAY_COMPLETE").source())
+
+
 from runway.cli import charts, offerings, publishing, stacks, workspaces  # noqa: E402
 
 __all__ = ["charts", "main", "offerings", "publishing", "stacks", "workspaces"]
