@@ -415,3 +415,23 @@ def test_https_to_a_plain_http_registry_says_plain_http_at_once(
     assert "the registry answered in plain HTTP" in result.stderr
     assert "pass --plain-http" in result.stderr
     assert "tries" not in result.stderr, "no retries: another try cannot help"
+
+
+@pytest.mark.parametrize("tool", ["helm", "docker"])
+def test_a_helm_or_docker_registry_login_is_used(
+    auth_registry: Registry, repo: str, archives: Archives, tmp_path: Path, tool: str
+) -> None:
+    import base64
+
+    ((user, password),) = REGISTRY_USERS.items()
+    auth = base64.b64encode(f"{user}:{password}".encode()).decode()
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"auths": {auth_registry.host: {"auth": auth}}}))
+    env = (
+        {"HELM_REGISTRY_CONFIG": str(config)}
+        if tool == "helm"
+        else {"DOCKER_CONFIG": str(tmp_path), "HELM_REGISTRY_CONFIG": str(tmp_path / "none.json")}
+    )
+    published = publish(auth_registry.url(f"{repo}-{tool}"), archives("kas", "1.0.0"), **env)
+    assert published.exit_code == 0, published.stderr
+    assert password not in published.stdout + published.stderr

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import json
 import re
 from collections.abc import Generator, Mapping
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -66,6 +68,36 @@ def registry_credentials(host: str, environ: Mapping[str, str]) -> Credentials |
         user, password = environ.get("CI_REGISTRY_USER"), environ.get("CI_REGISTRY_PASSWORD")
         if user and password:
             return Credentials(user, password)
+    return login_file_credentials(host, environ)
+
+
+def login_files(environ: Mapping[str, str]) -> list[Path]:
+    """Where `helm registry login` and `docker login` keep logins, in that order."""
+    home = Path(environ.get("HOME", "~")).expanduser()
+    config = Path(environ.get("XDG_CONFIG_HOME") or home / ".config")
+    return [
+        Path(environ.get("HELM_REGISTRY_CONFIG") or config / "helm" / "registry" / "config.json"),
+        Path(environ.get("DOCKER_CONFIG") or home / ".docker") / "config.json",
+    ]
+
+
+def login_file_credentials(host: str, environ: Mapping[str, str]) -> Credentials | None:
+    """A login `helm registry login HOST` or `docker login HOST` stored for `host` (the `auths`
+    entries with a base64 `user:password`; credential helpers are not consulted)."""
+    for path in login_files(environ):
+        try:
+            auths = json.loads(path.read_text()).get("auths") or {}
+        except (OSError, ValueError, AttributeError):
+            continue
+        for key, entry in auths.items():
+            if key.removeprefix("https://").removeprefix("http://").rstrip("/") != host:
+                continue
+            try:
+                user, _, password = base64.b64decode(entry.get("auth", "")).decode().partition(":")
+            except (ValueError, AttributeError):
+                continue
+            if user and password:
+                return Credentials(user, password)
     return None
 
 
