@@ -198,7 +198,7 @@ def _emit_model(model: BaseModel, indent: int, lines: list[str]) -> None:
 
 
 def _emit_plain(key: str, value: Any, pad: str) -> list[str]:
-    """Scalars inline; flat lists and mappings in block style; anything deeper as JSON (valid YAML)."""
+    """Scalars inline (JSON, which is YAML); lists and mappings in block style."""
     if (
         isinstance(value, list)
         and value
@@ -214,6 +214,8 @@ def _emit_plain(key: str, value: Any, pad: str) -> list[str]:
             f"{pad}{key}:",
             *(f"{pad}  {_scalar(k)}: {_scalar(item)}" for k, item in value.items()),
         ]
+    if isinstance(value, dict | list) and value:
+        return [f"{pad}{line}" for line in yaml_text({key: value}).splitlines()]
     return [f"{pad}{key}: {_scalar(value)}"]
 
 
