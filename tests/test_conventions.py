@@ -203,3 +203,19 @@ def test_shell_completion_completes_commands() -> None:
         text=True,
     )
     assert "plain,verify" in done.stdout.splitlines(), done.stdout
+
+
+def test_verify_of_several_charts_runs_in_parallel_and_reports_in_order(tmp_path: Path) -> None:
+    import shutil
+
+    charts = tmp_path / "charts"
+    assert run_cli("build", str(MANIFESTS), "-o", str(charts), "--no-verify").exit_code == 0
+    names = ["kas", "agentk", "ai-gateway"]
+    broken = charts / "agentk" / "templates" / "deployment.yaml"
+    broken.write_text(broken.read_text().replace("containerPort:", "containerPortX:"))
+    shutil.rmtree(charts / "ai-gateway" / "profiles")
+    result = run_cli("verify", *(str(charts / n) for n in names))
+    assert result.exit_code == 1
+    lines = [line for line in result.stdout.splitlines() if line.startswith("verify ")]
+    assert [line.split(":")[0] for line in lines] == [f"verify {charts / n}" for n in names]
+    assert ": ok (" in lines[0] and ": FAILED (" in lines[1] and ": ok (" in lines[2]

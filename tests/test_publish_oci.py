@@ -427,11 +427,12 @@ def test_a_helm_or_docker_registry_login_is_used(
     auth = base64.b64encode(f"{user}:{password}".encode()).decode()
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"auths": {auth_registry.host: {"auth": auth}}}))
-    env = (
-        {"HELM_REGISTRY_CONFIG": str(config)}
-        if tool == "helm"
-        else {"DOCKER_CONFIG": str(tmp_path), "HELM_REGISTRY_CONFIG": str(tmp_path / "none.json")}
+    helm_config = config if tool == "helm" else tmp_path / "none.json"
+    published = publish(
+        auth_registry.url(f"{repo}-{tool}"),
+        archives("kas", "1.0.0"),
+        HELM_REGISTRY_CONFIG=str(helm_config),
+        DOCKER_CONFIG=str(tmp_path if tool == "docker" else tmp_path / "nowhere"),
     )
-    published = publish(auth_registry.url(f"{repo}-{tool}"), archives("kas", "1.0.0"), **env)
     assert published.exit_code == 0, published.stderr
     assert password not in published.stdout + published.stderr

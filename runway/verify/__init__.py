@@ -177,6 +177,7 @@ def verify_chart(chart: Path) -> ChartReport:
         for path in sorted((chart / "profiles").glob("*.yaml"))
     }
     checked: dict[str, list[str]] = {}  # schema problems by object: shared objects are checked once
+    schema_broken = False
     for label, values in {**cases, **profiles}.items():
         form = label in cases  # profiles: the same templates, so function checks only
         if form:
@@ -191,6 +192,7 @@ def verify_chart(chart: Path) -> ChartReport:
             report.problems.append(f"render ({label}): {err}")
             continue
         report.renders += 1
+        malformed = False
         for template, obj in objects if form else ():
             report.objects += 1
             where = (
@@ -199,9 +201,18 @@ def verify_chart(chart: Path) -> ChartReport:
             key = json.dumps(obj, sort_keys=True)
             if key not in checked:
                 checked[key] = kube.validate_object(json.loads(key))
+            malformed = malformed or bool(checked[key])
             report.problems.extend(f"{where}: {p}" for p in checked[key])
             report.problems.extend(f"{label}: {p}" for p in hardening.check(obj))
             report.problems.extend(f"{label}: {p}" for p in cel.check(obj))
+        if malformed or (not form and schema_broken):
+            schema_broken = True
+            if form:
+                report.problems.append(
+                    f"{label}: wiring and contract checks skipped: they judge well-formed "
+                    "objects, so fix the schema problems first"
+                )
+            continue
         found = [obj for _, obj in objects]
         effective = merge(defaults, values)
         report.problems.extend(f"{label}: {p}" for p in wiring.check(found, effective))

@@ -70,6 +70,7 @@ class ContainerView:
         return {
             str(p.get("name") or p["containerPort"]): int(p["containerPort"])
             for p in self.container.get("ports") or []
+            if isinstance(p, dict) and isinstance(p.get("containerPort"), int)
         }
 
     def args(self) -> list[str]:
