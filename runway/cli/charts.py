@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -136,11 +137,17 @@ def build(
         click.echo("runway: manifests are invalid; nothing was built", err=True)
         sys.exit(1)
     options = BuildOptions(environment, image, version, app_version, gitlab_versions)
+    started = time.monotonic()
     built = chart_build.build_services(result.services, options, output)
     for chart in built:
         for warning in chart.warnings:
             click.echo(warning.render(), err=True)
         click.echo(f"{'built' if chart.changed else 'unchanged'} {chart.path}")
+    changed = sum(chart.changed for chart in built)
+    click.echo(
+        f"built {changed}, {len(built) - changed} unchanged in {time.monotonic() - started:.1f} s",
+        err=True,
+    )
     if verify:
         _verify_and_report([chart.path for chart in built])
 
@@ -185,7 +192,12 @@ def verify_command(charts: tuple[Path, ...], together: bool) -> None:
 
 
 def _verify_and_report(charts: list[Path]) -> None:
+    started = time.monotonic()
     failed = _verify_each(charts)
+    click.echo(
+        f"verified {len(charts) - failed}, {failed} failed in {time.monotonic() - started:.1f} s",
+        err=True,
+    )
     if failed:
         click.echo(f"runway: {failed} chart(s) failed verification", err=True)
         sys.exit(1)
