@@ -219,3 +219,29 @@ def test_verify_of_several_charts_runs_in_parallel_and_reports_in_order(tmp_path
     lines = [line for line in result.stdout.splitlines() if line.startswith("verify ")]
     assert [line.split(":")[0] for line in lines] == [f"verify {charts / n}" for n in names]
     assert ": ok (" in lines[0] and ": FAILED (" in lines[1] and ": ok (" in lines[2]
+
+
+def test_config_overrides_change_one_key_of_a_config_file_and_keep_the_rest(
+    kas: Path, tmp_path: Path
+) -> None:
+    from ruamel.yaml import YAML
+
+    out = tmp_path / "turnup"
+    assert (
+        run_cli(
+            "turnup", str(MANIFESTS / "kas"), "--offering", "self-managed", "-o", str(out)
+        ).exit_code
+        == 0
+    )
+    values = YAML(typ="safe").load((out / "values.yaml").read_text())
+    overrides = values["configOverrides"]["/etc/kas/config.yaml"]["gitlab"]
+    assert set(overrides) == {"address", "external_url"}, "the keys KAS's contract says you set"
+    overrides["address"] = "https://gitlab.acme.test"
+    found = objects(kas, {**values, "image": {"repository": "x/kas"}})
+    config = next(
+        o for o in found if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-config")
+    )
+    rendered = YAML(typ="safe").load(next(iter(config["data"].values())))
+    assert rendered["gitlab"]["address"] == "https://gitlab.acme.test"
+    assert rendered["gitlab"]["authentication_secret_file"] == "/etc/kas/secrets/gitlab_kas_secret"
+    assert rendered["redis"]["server"]["address"] == "redis-master.gitlab.svc:6379"

@@ -690,10 +690,15 @@ def test_kas_on_gke_talks_to_the_environments_gitlab(staging: Plan) -> None:
         for r in _of(staging, "kubernetes:helm.toolkit.fluxcd.io/v2:HelmRelease")
         if r.inputs["metadata"]["name"] == "kas"
     )
-    (config,) = release.inputs["spec"]["values"]["configFiles"]
-    assert config["data"]["gitlab"]["address"] == "https://staging.gitlab.example.com"
-    assert config["data"]["gitlab"]["external_url"] == "https://staging.gitlab.example.com"
-    assert config["redisKey"] == "redis"
+    overrides = release.inputs["spec"]["values"]["configOverrides"]
+    assert overrides == {
+        "/etc/kas/config.yaml": {
+            "gitlab": {
+                "address": "https://staging.gitlab.example.com",
+                "external_url": "https://staging.gitlab.example.com",
+            }
+        }
+    }
 
 
 def test_redis_for_kas_is_memorystore_with_auth_and_tls_wired_through_the_chart(

@@ -112,7 +112,7 @@ successThreshold: {{ $probe.successThreshold }}
 {{- end -}}
 
 {{- define "runway.checksum" -}}
-{{- dict "env" .Values.env "files" .Values.configFiles "region" .Values.region "redis" .Values.redis | toJson | sha256sum -}}
+{{- dict "env" .Values.env "files" .Values.configFiles "overrides" .Values.configOverrides "region" .Values.region "redis" .Values.redis | toJson | sha256sum -}}
 {{- end -}}
 
 {{- /* Plain env (with ${region} filled in) as JSON: name → value. Values that refer to other
@@ -133,6 +133,9 @@ successThreshold: {{ $probe.successThreshold }}
 {{- $root := index . 1 -}}
 {{- if $file.data -}}
 {{- $data := deepCopy $file.data -}}
+{{- with get $root.Values.configOverrides $file.path -}}
+{{- $data = mergeOverwrite $data (deepCopy .) -}}
+{{- end -}}
 {{- if $file.redisKey -}}
 {{- $redis := required (printf "config file %s fills %q from redis, but redis is not set" $file.path $file.redisKey) $root.Values.redis -}}
 {{- $_ := set $data $file.redisKey (include "runway.redis.kas" $redis | fromJson) -}}

@@ -394,6 +394,13 @@ class ChartValues(Values):
     configFiles: list[ConfigFile] = Field(
         default_factory=list, description="Files rendered into a ConfigMap and mounted read-only"
     )
+    configOverrides: dict[str, dict[str, Any]] = Field(
+        default_factory=dict,
+        description=(
+            "By config file path: keys merged over that file's data, e.g. "
+            "{/etc/kas/config.yaml: {gitlab: {address: …}}} (no need to repeat the whole file)"
+        ),
+    )
     redis: Redis | None = Field(None, description="Redis the service uses")
     resources: Resources = Field(
         default_factory=Resources, description="Requests and limits of the container"

@@ -50,8 +50,8 @@ def release_description(
             project=project, region=region, environment=environment, edge=chosen_edge
         )
         placed: dict[str, Any] = {"listeners": hosts(spec)}
-        if spec.values.configFiles:
-            placed["configFiles"] = [f.model_dump(mode="json") for f in spec.values.configFiles]
+        if spec.values.configOverrides:
+            placed["configOverrides"] = spec.values.configOverrides
         profile = merge(profiles.gke(spec.values, spec.name, settings), placed)
         regions.append(
             {

@@ -45,6 +45,31 @@ def customer_values(spec: ChartSpec) -> dict[str, Any]:
         found["secrets"] = existing
     if spec.values.redis is not None:
         found["redis"] = spec.values.redis.model_dump(mode="json", exclude_defaults=True)
+    overrides = _customer_config(spec)
+    if overrides:
+        found["configOverrides"] = overrides
+    return found
+
+
+def _customer_config(spec: ChartSpec) -> dict[str, dict[str, Any]]:
+    """The config keys the component's contract says an installation sets (KAS: its GitLab)."""
+    from runway.verify import contracts
+
+    name = spec.annotations.get(contracts.ANNOTATION)
+    keys = contracts.load(name).get("customer_config") or [] if name else []
+    found: dict[str, dict[str, Any]] = {}
+    for item in spec.values.configFiles:
+        for dotted in keys:
+            node: Any = item.data
+            for part in dotted.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                continue
+            target = found.setdefault(item.path, {})
+            *parents, last = dotted.split(".")
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[last] = node
     return found
 
 

@@ -84,15 +84,14 @@ def _moved(listener: Listener, host: str) -> Listener:
 
 
 def _gitlab_of(spec: ChartSpec, url: str) -> ChartSpec:
-    """KAS talks to the environment's GitLab (its config's `gitlab.address` and `external_url`),
-    not to the in-cluster GitLab a self-managed default assumes."""
+    """KAS talks to the environment's GitLab (its config's `gitlab.address` and `external_url`,
+    through `configOverrides`), not to the in-cluster GitLab a self-managed default assumes."""
     if spec.annotations.get("runway.gitlab.com/contract") != "kas":
         return spec
-    files = []
-    for item in spec.values.configFiles:
-        data = dict(item.data)
-        if isinstance(data.get("gitlab"), dict):
-            data["gitlab"] = {**data["gitlab"], "address": url, "external_url": url}
-        files.append(item.model_copy(update={"data": data}))
-    values = spec.values.model_copy(update={"configFiles": files})
+    overrides = {
+        item.path: {"gitlab": {"address": url, "external_url": url}}
+        for item in spec.values.configFiles
+        if isinstance(item.data.get("gitlab"), dict)
+    }
+    values = spec.values.model_copy(update={"configOverrides": overrides})
     return dataclasses.replace(spec, values=values)
