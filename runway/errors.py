@@ -55,20 +55,45 @@ class Diagnostic:
         }
 
 
+class ExitCode(enum.IntEnum):
+    """Every exit status runway uses, so a CI job can tell failures apart (README, "Exit codes").
+
+    Only the CLI's error handler exits; a stage says which row applies by the error it raises.
+    """
+
+    OK = 0
+    FAILED = 1
+    """The work could not be done: writing, packaging, a registry, a network."""
+    USAGE = 2
+    """The command line is wrong (click uses 2 for its own usage errors too)."""
+    INVALID_INPUT = 3
+    """A manifest, devfile, stack project or other input file is invalid."""
+    VERIFY_FAILED = 4
+    """A chart, bundle or set of charts failed verification."""
+    NOT_FOUND = 5
+    """What was asked for is not there: no such release, no compatible version."""
+    POLICY_VIOLATION = 6
+    """A planned environment breaks a policy."""
+    INTERRUPTED = 130
+    """Stopped by Ctrl-C (128 + SIGINT, as shells report it)."""
+
+
 class RunwayError(Exception):
     """Base of every error a user can cause; the CLI prints `str(err)` and exits non-zero."""
 
-    exit_code = 1
+    exit_code = ExitCode.FAILED
 
 
 class UsageError(RunwayError):
     """The command line itself is wrong (a path that does not exist, a bad option value)."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class ManifestError(RunwayError):
     """One or more manifests are invalid; carries every diagnostic found in one pass."""
+
+    exit_code = ExitCode.INVALID_INPUT
 
     def __init__(self, diagnostics: list[Diagnostic]) -> None:
         self.diagnostics = diagnostics
@@ -83,8 +108,28 @@ class OutputError(RunwayError):
     """An output path cannot be written (a file where a directory belongs, no permission, …)."""
 
 
+class InvalidInputError(RunwayError):
+    """Input files are invalid and their diagnostics were already reported."""
+
+    exit_code = ExitCode.INVALID_INPUT
+
+
 class VerifyError(RunwayError):
     """A chart failed verification."""
+
+    exit_code = ExitCode.VERIFY_FAILED
+
+
+class NotFoundError(RunwayError):
+    """A release or version that was asked for does not exist where it was looked for."""
+
+    exit_code = ExitCode.NOT_FOUND
+
+
+class PolicyError(RunwayError):
+    """A planned environment violates one or more policies."""
+
+    exit_code = ExitCode.POLICY_VIOLATION
 
 
 class PackageError(RunwayError):

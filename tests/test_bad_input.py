@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from runway.errors import ExitCode
 from runway.manifest import loader
 from tests.conftest import run_cli
 
@@ -111,5 +112,5 @@ def test_errors_in_several_files_reported_together(tmp_path: Path) -> None:
         (tmp_path / name).mkdir()
         (tmp_path / name / "runway.yml").write_text("key: [\n")
     result = run_cli("validate", str(tmp_path))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert result.stderr.count("invalid YAML") == 2

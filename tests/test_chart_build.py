@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from runway import helm
-from runway.errors import VerifyError
+from runway.errors import ExitCode, VerifyError
 from runway.verify import verify_chart
 from tests.chart_helpers import chart_from, container, objects, one
 from tests.conftest import MANIFESTS, run_cli
@@ -69,7 +69,7 @@ def test_invalid_manifest_builds_nothing(tmp_path: Path) -> None:
         "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: x}\nspec: {container_port: 0}\n"
     )
     result = run_cli("build", str(tmp_path / "src"), "-o", str(tmp_path / "out"))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert "nothing was built" in result.stderr
     assert not (tmp_path / "out").exists()
 
@@ -148,7 +148,7 @@ def test_verify_fails_a_broken_chart(tmp_path: Path) -> None:
     assert any("root filesystem is writable" in p for p in report.problems)
     assert any("PodDisruptionBudget" in p and "maxUnavailabel" in p for p in report.problems)
     result = run_cli("verify", str(broken))
-    assert result.exit_code == 1 and "FAILED" in result.stdout
+    assert result.exit_code == ExitCode.VERIFY_FAILED and "FAILED" in result.stdout
 
 
 def test_chart_files(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from runway import helm
-from runway.errors import VerifyError
+from runway.errors import ExitCode, VerifyError
 from tests.chart_helpers import container, objects, one
 from tests.conftest import MANIFESTS, run_cli
 
@@ -215,7 +215,7 @@ def test_verify_of_several_charts_runs_in_parallel_and_reports_in_order(tmp_path
     broken.write_text(broken.read_text().replace("containerPort:", "containerPortX:"))
     shutil.rmtree(charts / "ai-gateway" / "profiles")
     result = run_cli("verify", *(str(charts / n) for n in names))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.VERIFY_FAILED
     lines = [line for line in result.stdout.splitlines() if line.startswith("verify ")]
     assert [line.split(":")[0] for line in lines] == [f"verify {charts / n}" for n in names]
     assert ": ok (" in lines[0] and ": FAILED (" in lines[1] and ": ok (" in lines[2]

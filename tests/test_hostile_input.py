@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bench import fuzz
+from runway.errors import ExitCode
 from tests.conftest import MANIFESTS, run_cli
 
 HEAD = "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: svc}\n"
@@ -34,7 +35,7 @@ def test_deep_nesting_is_refused_before_the_composer_recurses(
     folder = _service(tmp_path, HEAD + spec + "\n")
     out = tmp_path / "out"
     result = run_cli(*command, str(folder), *(["-o", str(out)] if command[0] == "build" else []))
-    assert result.exit_code == 1, result.stderr
+    assert result.exit_code == ExitCode.INVALID_INPUT, result.stderr
     assert "runway.yml:" in result.stderr and "nesting deeper than 64 levels" in result.stderr
     assert "Traceback" not in result.stderr
     assert not out.exists()
@@ -68,7 +69,7 @@ def test_odd_values_and_tags_get_a_located_message(
         tmp_path, f"apiVersion: {value}\nkind: RunwayService\nmetadata: {{name: x}}\nspec: {{}}\n"
     )
     result = run_cli("validate", str(folder))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert "runway.yml:1:" in result.stderr and message in result.stderr, result.stderr
     assert "Traceback" not in result.stderr
 
@@ -76,7 +77,10 @@ def test_odd_values_and_tags_get_a_located_message(
 def test_kind_as_a_list_is_refused(tmp_path: Path) -> None:
     folder = _service(tmp_path, "apiVersion: runway/v1\nkind: [a]\nmetadata: {name: x}\nspec: {}\n")
     result = run_cli("validate", str(folder))
-    assert result.exit_code == 1 and "runway.yml:2:1: kind: kind must be a string" in result.stderr
+    assert (
+        result.exit_code == ExitCode.INVALID_INPUT
+        and "runway.yml:2:1: kind: kind must be a string" in result.stderr
+    )
 
 
 def test_env_values_keep_the_text_as_written(tmp_path: Path) -> None:
@@ -136,7 +140,7 @@ def test_mount_paths_that_collide_or_shadow_are_refused_at_validate(
         f"  config_files:\n    - path: {config_path}\n      content: x\n",
     )
     result = run_cli("validate", str(folder))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert message in result.stderr, result.stderr
 
 
@@ -273,7 +277,7 @@ def test_an_anchor_aliased_many_times_is_refused_by_expanded_size(tmp_path: Path
     folder = _service(tmp_path, "\n".join(lines) + "\n")
     out = tmp_path / "out"
     result = run_cli("build", str(folder), "-o", str(out), "--no-verify")
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert "runway.yml:7:8: the document expands to more than 4194304 characters" in result.stderr
     assert not out.exists()
 
@@ -299,7 +303,7 @@ def test_only_regular_files_inside_the_service_directory_are_read(
         target.symlink_to(secret)
         expected = f"env-production.yml: links to {secret}, outside"
     result = run_cli("validate", str(folder))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert expected in result.stderr, result.stderr
 
 
@@ -325,7 +329,7 @@ def test_a_literal_secret_in_an_env_value_is_refused_without_echoing_it(
     )
     out = tmp_path / "out"
     result = run_cli("build", str(folder), "-o", str(out), "--no-verify")
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert (
         "runway.yml:7:" in result.stderr
         and f"{line}: looks like a literal secret ({kind})" in result.stderr
@@ -349,7 +353,7 @@ def test_a_private_key_in_a_config_file_or_env_file_is_refused_and_the_pragma_al
         "SLACK: xoxb-123456789012-1234567890123-abcdefghijABCDEFGHIJ1234\n"
     )
     result = run_cli("validate", str(folder))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert "spec.config_files.0.content: looks like a literal secret (Private Key)" in result.stderr
     assert (
         "env-production.yml:1:8: SLACK: looks like a literal secret (Slack Token)" in result.stderr
@@ -360,7 +364,7 @@ def test_a_private_key_in_a_config_file_or_env_file_is_refused_and_the_pragma_al
 def test_a_field_at_the_wrong_level_is_not_told_to_be_itself(tmp_path: Path) -> None:
     folder = _service(tmp_path, HEAD + "regions: [us-east1]\nspec: {regions: [us-east1]}\n")
     result = run_cli("validate", str(folder))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert "runway.yml:4:1: regions: unknown field 'regions'" in result.stderr
     assert "did you mean 'regions'" not in result.stderr
     assert "'regions' is a field elsewhere in the manifest; check the indentation" in result.stderr
@@ -369,7 +373,7 @@ def test_a_field_at_the_wrong_level_is_not_told_to_be_itself(tmp_path: Path) -> 
 def test_a_control_character_is_located(tmp_path: Path) -> None:
     folder = _service(tmp_path, HEAD + 'spec:\n  regions: [us-east1]\n  request_timeout: "9\x01"\n')
     result = run_cli("validate", str(folder))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert "runway.yml:6:22: invalid YAML: character U+0001 is not allowed" in result.stderr
 
 

@@ -14,6 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from runway import helm
+from runway.errors import ExitCode
 from runway.offerings import gke
 from runway.verify import hardening, kube
 from tests.chart_helpers import chart_from
@@ -361,7 +362,7 @@ def test_a_kas_bundle_at_a_version_range_resolves_against_the_published_registry
     }
 
     nothing = _turnup("kas", *common, "--version", ">=3.0.0", "-o", str(tmp_path / "none"))
-    assert nothing.exit_code == 1
+    assert nothing.exit_code == ExitCode.NOT_FOUND
     assert "no published version of kas in stable" in nothing.stderr
     assert "stable holds" in nothing.stderr
     assert not (tmp_path / "none").exists()

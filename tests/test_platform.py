@@ -13,6 +13,7 @@ import pulumi
 import pytest
 from ruamel.yaml import YAML
 
+from runway.errors import ExitCode
 from runway.platform import policies
 from runway.platform.plan import (
     REDACTED,
@@ -283,7 +284,7 @@ def test_a_production_environment_with_a_public_control_plane_fails_the_plan(
     result = run_cli(
         "stack", "plan", str(_environment(tmp_path, risky)), "--stacks", str(tmp_path / "stacks")
     )
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.POLICY_VIOLATION
     assert (
         "policy violation: private-control-plane: gcp:container/cluster:Cluster staging-us-east1"
         in result.stderr
@@ -346,7 +347,7 @@ def test_a_bad_environment_gets_a_located_error(tmp_path: Path, text: str, expec
         lines = [line for line in lines if not line.startswith("  regions: [us-east1]")]
     (tmp_path / "env.yml").write_text("".join(lines))
     result = run_cli("stack", "plan", str(tmp_path / "env.yml"))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert expected in result.stderr
     assert "Traceback" not in result.stderr
     if "clustr" in text:
@@ -422,7 +423,7 @@ def test_the_workspace_runner_fleet_runs_in_every_cluster_with_its_hardened_prof
 
 def test_runway_validate_points_an_environment_file_at_stack_plan() -> None:
     result = run_cli("validate", str(STAGING))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert "a RunwayEnvironment describes a GKE environment, not a service" in result.stderr
     assert "hint: check it with: runway stack plan " in result.stderr
     assert "staging.yml:4:7: kind:" in result.stderr
@@ -518,7 +519,7 @@ def test_stack_plan_refuses_an_invalid_project_and_a_stack_naming_another_enviro
     )
     (stacks / "infra" / "Pulumi.yaml").write_text(broken)
     result = run_cli("stack", "plan", str(STAGING), "--stacks", str(stacks))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert (
         "Pulumi.yaml:9:3: config.runway:environment: config key 'runway:environment' is not namespaced"
         in result.stderr

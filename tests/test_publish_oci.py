@@ -10,6 +10,7 @@ import helm_python
 import httpx
 import pytest
 
+from runway.errors import ExitCode
 from runway.publish.archive import read_archive
 from tests.conftest import QUICK_RETRY, REGISTRY_USERS, Result, run_cli
 from tests.servers import Registry, TokenIssuer
@@ -176,7 +177,7 @@ def test_promote_refuses_backwards_unknown_versions_and_unknown_stages(
     assert "never goes backwards" in backwards.stderr
 
     missing = _promote(registry, repo, "9.9.9", "stable")
-    assert missing.exit_code == 1
+    assert missing.exit_code == ExitCode.NOT_FOUND
     assert "kas 9.9.9 is not published" in missing.stderr
 
     typo = _promote(registry, repo, "1.0.0", "stabel")
@@ -232,7 +233,7 @@ def test_resolve_answers_the_newest_compatible_version_in_a_stage(
     )
     payload = json.loads(result.stdout)
     if expected is None:
-        assert result.exit_code == 1
+        assert result.exit_code == ExitCode.NOT_FOUND
         assert payload["found"] is False
         assert f"no version of kas in {stage} is compatible with GitLab {gitlab}" in result.stderr
     else:

@@ -13,6 +13,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from runway import __version__
+from runway.errors import ExitCode
 from tests.conftest import FIXTURES, MANIFESTS, ROOT, ci_template, run_cli
 
 
@@ -91,7 +92,7 @@ def test_validate_exit_codes(tmp_path: Path) -> None:
         "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: x}\nspec: {container_port: 0}\n"
     )
     bad = run_cli("validate", str(tmp_path))
-    assert bad.exit_code == 1
+    assert bad.exit_code == ExitCode.INVALID_INPUT
     assert "spec.container_port" in bad.stderr
     assert run_cli("validate", "--format", "xml").exit_code == 2
 

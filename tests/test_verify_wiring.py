@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from runway.errors import ExitCode
 from runway.verify import cel, contracts, verify_chart, wiring
 from runway.verify.podview import pod_spec
 from runway.verify.together import Installed, check, load_objects, render
@@ -307,7 +308,7 @@ def test_a_secret_file_and_a_config_file_at_one_path_are_refused(tmp_path: Path)
         "apiVersion: runway/v1+dev\nkind: RunwayService\nmetadata:\n  name: svc\nspec:\n" + spec
     )
     result = run_cli("validate", str(source))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert (
         "spec: config file and secret token are both mounted at /etc/svc/app.conf" in result.stderr
     )
@@ -550,7 +551,7 @@ def test_verify_together_on_the_command_line(shipped: Path, tmp_path: Path) -> N
         "apiVersion: v1\nkind: Service\nmetadata: {name: ws}\nspec: {ports: [{port: 1}]}\n"
     )
     failed = run_cli("verify", "--together", *charts, str(stray))
-    assert failed.exit_code == 1
+    assert failed.exit_code == ExitCode.VERIFY_FAILED
     assert "ws.yaml: Service/ws lacks label agent.gitlab.com/id" in failed.stderr
     usage = run_cli("verify", str(stray))
     assert usage.exit_code == 2 and "only --together takes files" in usage.stderr

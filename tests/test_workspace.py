@@ -14,6 +14,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
+from runway.errors import ExitCode
 from runway.verify import kube
 from runway.workspace import runner
 from tests.conftest import ROOT, run_cli
@@ -342,12 +343,12 @@ def test_every_gitlab_restriction_is_refused_with_a_located_error(
     text, expected = RESTRICTIONS[rule]
     path = _devfile(tmp_path, text)
     result = run_cli("workspace", "check", str(path))
-    assert result.exit_code == 1, result.stdout
+    assert result.exit_code == ExitCode.INVALID_INPUT, result.stdout
     assert expected in result.stderr
     assert f"{path}:" in result.stderr
     assert "Traceback" not in result.stderr
     for command in (_job(path), _objects(path)):
-        assert command.exit_code == 1, "every translation checks first"
+        assert command.exit_code == ExitCode.INVALID_INPUT, "every translation checks first"
 
 
 def test_the_base_devfile_of_those_tests_is_valid(tmp_path: Path) -> None:
@@ -358,7 +359,7 @@ def test_the_base_devfile_of_those_tests_is_valid(tmp_path: Path) -> None:
 def test_a_devfile_over_3_mb_is_refused(tmp_path: Path) -> None:
     path = _devfile(tmp_path, BASE + "# " + "x" * (3 * 1024 * 1024) + "\n")
     result = run_cli("workspace", "check", str(path))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert "devfiles are limited to 3145728 bytes" in result.stderr
 
 
@@ -382,7 +383,7 @@ def test_what_a_workspace_cannot_do_is_refused_naming_the_field(tmp_path: Path) 
         tmp_path, BASE + "      endpoints:\n        - name: web\n          targetPort: 80\n"
     )
     result = _objects(low_port)
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert (
         "components.0.container.endpoints.0.targetPort: port 80 needs root to bind" in result.stderr
     )
@@ -401,7 +402,7 @@ def test_what_a_workspace_cannot_do_is_refused_naming_the_field(tmp_path: Path) 
 def test_a_job_above_the_fleets_caps_is_refused(tmp_path: Path) -> None:
     path = _devfile(tmp_path, BASE + "      cpuLimit: '8'\n      memoryLimit: 16Gi\n")
     result = _job(path)
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert (
         "components.0.container.cpuLimit: 8 is above the runner fleet's cap of 4" in result.stderr
     )
@@ -419,7 +420,7 @@ def test_post_start_commands_run_only_in_the_main_container(tmp_path: Path) -> N
         "events:\n  postStart: [seed]\n"
     )
     result = _job(_devfile(tmp_path, text))
-    assert result.exit_code == 1
+    assert result.exit_code == ExitCode.INVALID_INPUT
     assert "events.postStart.0: postStart command 'seed' runs in 'db'" in result.stderr
 
 
@@ -668,7 +669,7 @@ RULES_AT_THE_EDGE: dict[str, tuple[str, str, str]] = {
 def test_each_gitlab_rule_refuses_its_break_and_allows_its_edge(tmp_path: Path, rule: str) -> None:
     broken, message, allowed = RULES_AT_THE_EDGE[rule]
     refused = run_cli("workspace", "check", str(_devfile(tmp_path / "broken", broken)))
-    assert refused.exit_code == 1 and message in refused.stderr, refused.stderr
+    assert refused.exit_code == ExitCode.INVALID_INPUT and message in refused.stderr, refused.stderr
     accepted = run_cli("workspace", "check", str(_devfile(tmp_path / "edge", allowed)))
     assert accepted.exit_code == 0, accepted.stderr
 

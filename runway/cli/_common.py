@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from runway.errors import RunwayError
+from runway.errors import ExitCode, RunwayError
 
 if TYPE_CHECKING:
     from runway.publish.registry import Registry
@@ -52,7 +52,7 @@ def handle_errors(func: F) -> F:
             sys.exit(err.exit_code)
         except KeyboardInterrupt:
             click.echo("runway: interrupted", err=True)
-            sys.exit(130)
+            sys.exit(ExitCode.INTERRUPTED)
 
     return wrapper  # type: ignore[return-value]
 

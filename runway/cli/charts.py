@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -46,10 +45,11 @@ def validate(paths: tuple[Path, ...], fmt: str) -> None:
             click.echo(
                 f"{len(result.services)} service(s) valid in {len(result.files)} file(s): {names}"
             )
-        else:
-            errors = sum(1 for d in result.diagnostics if d.severity == "error")
-            click.echo(f"{errors} error(s) in {len(result.files)} file(s)", err=True)
-    sys.exit(0 if result.ok else 1)
+    if not result.ok:
+        from runway.errors import InvalidInputError
+
+        errors = sum(1 for d in result.diagnostics if d.severity == "error")
+        raise InvalidInputError(f"{errors} error(s) in {len(result.files)} file(s)")
 
 
 @main.command()
@@ -134,8 +134,9 @@ def build(
     for diagnostic in result.diagnostics:
         click.echo(diagnostic.render(), err=True)
     if not result.ok:
-        click.echo("runway: manifests are invalid; nothing was built", err=True)
-        sys.exit(1)
+        from runway.errors import InvalidInputError
+
+        raise InvalidInputError("manifests are invalid; nothing was built")
     options = BuildOptions(environment, image, version, app_version, gitlab_versions)
     started = time.monotonic()
     built = chart_build.build_services(result.services, options, output)
@@ -187,8 +188,9 @@ def verify_command(charts: tuple[Path, ...], together: bool) -> None:
             f"{report.objects} objects checked",
         )
     if failed:
-        click.echo(f"runway: {failed} check(s) failed verification", err=True)
-        sys.exit(1)
+        from runway.errors import VerifyError
+
+        raise VerifyError(f"{failed} check(s) failed verification")
 
 
 def _verify_and_report(charts: list[Path]) -> None:
@@ -199,8 +201,9 @@ def _verify_and_report(charts: list[Path]) -> None:
         err=True,
     )
     if failed:
-        click.echo(f"runway: {failed} chart(s) failed verification", err=True)
-        sys.exit(1)
+        from runway.errors import VerifyError
+
+        raise VerifyError(f"{failed} chart(s) failed verification")
 
 
 def _verify_each(charts: list[Path]) -> int:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -194,7 +193,7 @@ def resolve(
 ) -> None:
     """Print the newest version of NAME compatible with a GitLab release that has reached STAGE.
 
-    Exits 1 when there is none.
+    Exits 5 (not found) when there is none.
     """
     import os
 
@@ -223,10 +222,10 @@ def resolve(
     elif found is not None:
         click.echo(f"{found.name} {found.version} {found.reference} {found.digest}")
     if found is None:
+        from runway.errors import NotFoundError
+
         seen = ", ".join(f"{r.version} ({r.gitlab_versions or 'any'})" for r in candidates)
-        click.echo(
-            f"runway: no version of {name} in {stage} is compatible with GitLab {gitlab_version}"
-            + (f"; {stage} holds {seen}" if seen else f"; {stage} holds no version of {name}"),
-            err=True,
+        raise NotFoundError(
+            f"no version of {name} in {stage} is compatible with GitLab {gitlab_version}"
+            + (f"; {stage} holds {seen}" if seen else f"; {stage} holds no version of {name}")
         )
-        sys.exit(1)

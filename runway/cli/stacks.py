@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +48,7 @@ def stack_plan(
     env_manifest: Path, fmt: str, preview: bool, stacks: Path, previous: Path | None
 ) -> None:
     """Plan an environment offline (Pulumi mock mode): every resource both stacks would create,
-    grouped by stack and component, then the policies every environment must pass (exit 1 on a
+    grouped by stack and component, then the policies every environment must pass (exit 6 on a
     violation)."""
     from runway.errors import UsageError
     from runway.platform import review
@@ -95,7 +94,9 @@ def stack_plan(
     for violation in violations:
         click.echo(f"policy violation: {violation.render()}", err=True)
     if violations:
-        sys.exit(1)
+        from runway.errors import PolicyError
+
+        raise PolicyError(f"{len(violations)} policy violation(s); the plan is not safe to apply")
 
 
 def _key_inputs(inputs: dict[str, Any], limit: int = 4) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from runway import versions
 from runway.chart.compile import yaml_text
 from runway.chart.resolve import ChartSpec
-from runway.errors import PublishError, UsageError
+from runway.errors import NotFoundError, UsageError
 from runway.manifest.kubernetes import merge
 from runway.offerings import Offering, flux
 from runway.offerings.overrides import offering_values
@@ -192,7 +192,7 @@ def bundle_options(
             candidates = [found] if found else []
         if not candidates:
             held = ", ".join(r.version for r in releases) or "nothing"
-            raise PublishError(
+            raise NotFoundError(
                 f"no published version of {spec.name} in {request.stage} at {request.registry} matches"
                 + (f" --version {request.version_range!r}" if request.version_range else "")
                 + (f" and GitLab {request.gitlab_version}" if request.gitlab_version else "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from runway.errors import PublishError
+from runway.errors import NotFoundError, PublishError
 from runway.publish.http import RetryPolicy
 from runway.publish.publish import read_back
 from runway.publish.registry import Registry, Release
@@ -35,7 +35,7 @@ def promote(
         if (found := registry.find(name, version, stage)) is not None
     }
     if not present:
-        raise PublishError(
+        raise NotFoundError(
             f"{name} {version} is not published in {registry.location}; "
             f"publish it first (runway publish … --to {registry.location})"
         )
