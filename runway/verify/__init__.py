@@ -142,7 +142,7 @@ def rendered_objects(rendered: dict[str, str]) -> list[tuple[str, dict[str, Any]
 
 def verify_chart(chart: Path) -> ChartReport:
     from runway import helm
-    from runway.verify import cel, contracts, hardening, kube, wiring
+    from runway.verify import contracts, wiring
 
     report = ChartReport(chart=str(chart))
     yaml = YAML(typ="safe")
@@ -152,22 +152,8 @@ def verify_chart(chart: Path) -> ChartReport:
     except (OSError, ValueError) as err:
         report.problems.append(f"cannot read the chart: {err}")
         return report
-    contract = str((meta.get("annotations") or {}).get(contracts.ANNOTATION, ""))
-    if contract and contract not in contracts.names():
-        report.problems.append(
-            f"Chart.yaml names contract {contract!r}, which runway does not know "
-            f"(known: {', '.join(contracts.names())})"
-        )
-        contract = ""
-    base: dict[str, Any] = {}
-    if not (defaults.get("image") or {}).get("repository"):
-        base = PLACEHOLDER_IMAGE
-        try:
-            helm.render(chart, None, name=RELEASE, namespace=NAMESPACE)
-            report.problems.append("renders without an image although none was built in")
-        except VerifyError as err:
-            if "image.repository is required" not in str(err):
-                report.problems.append(f"render without an image: {err}")
+    contract = _contract(meta, report)
+    base = _image_base(chart, defaults, report)
     cases = {
         "default values": base,
         "representative values": merge(base, representative_values(defaults)),
@@ -192,19 +178,7 @@ def verify_chart(chart: Path) -> ChartReport:
             report.problems.append(f"render ({label}): {err}")
             continue
         report.renders += 1
-        malformed = False
-        for template, obj in objects if form else ():
-            report.objects += 1
-            where = (
-                f"{label}: {template}: {obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
-            )
-            key = json.dumps(obj, sort_keys=True)
-            if key not in checked:
-                checked[key] = kube.validate_object(json.loads(key))
-            malformed = malformed or bool(checked[key])
-            report.problems.extend(f"{where}: {p}" for p in checked[key])
-            report.problems.extend(f"{label}: {p}" for p in hardening.check(obj))
-            report.problems.extend(f"{label}: {p}" for p in cel.check(obj))
+        malformed = form and _check_form(label, objects, checked, report)
         if malformed or (not form and schema_broken):
             schema_broken = True
             if form:
@@ -222,3 +196,57 @@ def verify_chart(chart: Path) -> ChartReport:
                 f"{label}: {p}" for p in contracts.check(contract, found, effective, version)
             )
     return report
+
+
+def _contract(meta: dict[str, Any], report: ChartReport) -> str:
+    """The component contract Chart.yaml names, or "" (reported) when runway does not know it."""
+    from runway.verify import contracts
+
+    contract = str((meta.get("annotations") or {}).get(contracts.ANNOTATION, ""))
+    if contract and contract not in contracts.names():
+        report.problems.append(
+            f"Chart.yaml names contract {contract!r}, which runway does not know "
+            f"(known: {', '.join(contracts.names())})"
+        )
+        return ""
+    return contract
+
+
+def _image_base(chart: Path, defaults: dict[str, Any], report: ChartReport) -> dict[str, Any]:
+    """Values every render starts from: a placeholder image when none was built in, after
+    checking that the chart then refuses to render without one."""
+    from runway import helm
+
+    if (defaults.get("image") or {}).get("repository"):
+        return {}
+    try:
+        helm.render(chart, None, name=RELEASE, namespace=NAMESPACE)
+        report.problems.append("renders without an image although none was built in")
+    except VerifyError as err:
+        if "image.repository is required" not in str(err):
+            report.problems.append(f"render without an image: {err}")
+    return PLACEHOLDER_IMAGE
+
+
+def _check_form(
+    label: str,
+    objects: list[tuple[str, dict[str, Any]]],
+    checked: dict[str, list[str]],
+    report: ChartReport,
+) -> bool:
+    """Schema, hardening and CEL checks of every object; True when any object is malformed.
+    Objects shared between renders are schema-checked once (`checked`)."""
+    from runway.verify import cel, hardening, kube
+
+    malformed = False
+    for template, obj in objects:
+        report.objects += 1
+        where = f"{label}: {template}: {obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+        key = json.dumps(obj, sort_keys=True)
+        if key not in checked:
+            checked[key] = kube.validate_object(json.loads(key))
+        malformed = malformed or bool(checked[key])
+        report.problems.extend(f"{where}: {p}" for p in checked[key])
+        report.problems.extend(f"{label}: {p}" for p in hardening.check(obj))
+        report.problems.extend(f"{label}: {p}" for p in cel.check(obj))
+    return malformed

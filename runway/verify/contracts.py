@@ -123,26 +123,43 @@ class _Context:
         spec = self.contract.get("config")
         if not spec:
             return
+        loaded = self._mounted_config(spec)
+        if isinstance(loaded, str):
+            yield loaded
+            return
+        config, label = loaded
+        yield from self._config_keys(config, spec, label)
+        yield from self._secret_files(config, spec.get("secret_files") or {}, label)
+        yield from self._probes(config, spec.get("probes") or {}, label)
+        websocket = spec.get("websocket_listener")
+        if websocket and _get(config, f"{websocket}.websocket") is True:
+            port = _port(_get(config, f"{websocket}.address"))
+            if port is not None:
+                yield from self._websocket_routes(port, f"{websocket}.address")
+
+    def _mounted_config(self, spec: dict[str, Any]) -> str | tuple[dict[str, Any], str]:
+        """The configuration file the component is told to read, parsed, with its label; or
+        the one problem that stops it being read."""
         path = dict(flags(self.view.args())).get(spec["flag"])
         where = self.view.where
         if path is None:
-            yield f"{where}: args lack {spec['flag']}=PATH; {self.component} will not start without its configuration file"
-            return
+            return f"{where}: args lack {spec['flag']}=PATH; {self.component} will not start without its configuration file"
         source = self.view.source_of(path)
         if source is None or source.kind != "configMap":
-            yield f"{where}: {spec['flag']}={path} is not a file mounted from a ConfigMap of the chart; mount the configuration file there"
-            return
+            return f"{where}: {spec['flag']}={path} is not a file mounted from a ConfigMap of the chart; mount the configuration file there"
         obj = self.by_name.get(("ConfigMap", source.name))
         text = config_data(obj).get(source.key) if obj else None
         try:
             config = YAML(typ="safe", pure=True).load((text or b"").decode())
         except YAMLError as err:
-            yield f"{where}: {path} is not YAML: {err}"
-            return
+            return f"{where}: {path} is not YAML: {err}"
         if not isinstance(config, dict):
-            yield f"{where}: {path} is not a mapping of configuration keys"
-            return
-        label = f"{path} (ConfigMap {source.name})"
+            return f"{where}: {path} is not a mapping of configuration keys"
+        return config, f"{path} (ConfigMap {source.name})"
+
+    def _config_keys(
+        self, config: dict[str, Any], spec: dict[str, Any], label: str
+    ) -> Iterator[str]:
         if spec.get("strict"):
             yield from (
                 f"{label}: {p}" for p in _unknown_keys(config, spec["keys"], "", self.component)
@@ -159,13 +176,6 @@ class _Context:
             port = _port(_get(config, key))
             if port is not None and port not in ports:
                 yield f"{label}: {key} listens on {port}, which is not a container port; declare it as a listener"
-        yield from self._secret_files(config, spec.get("secret_files") or {}, label)
-        yield from self._probes(config, spec.get("probes") or {}, label)
-        websocket = spec.get("websocket_listener")
-        if websocket and _get(config, f"{websocket}.websocket") is True:
-            port = _port(_get(config, f"{websocket}.address"))
-            if port is not None:
-                yield from self._websocket_routes(port, f"{websocket}.address")
 
     def _secret_files(
         self, config: dict[str, Any], rules: dict[str, Any], label: str

@@ -62,6 +62,19 @@ def _container(
     """Rules for one container; init containers and test pods need no probes (Kubernetes
     forbids probes on init containers)."""
     context = container.get("securityContext") or {}
+    yield from _privileges(context)
+    yield from _identity(context, pod_context)
+    yield from _budget_and_ports(container)
+    image = str(container.get("image", ""))
+    if image.endswith(":latest") or (":" not in image.rsplit("/", 1)[-1] and "@" not in image):
+        yield f"image {image!r} has no pinned tag or digest"
+    if probes:
+        for probe in ("livenessProbe", "readinessProbe"):
+            if probe not in container:
+                yield f"has no {probe}"
+
+
+def _privileges(context: dict[str, Any]) -> Iterator[str]:
     if context.get("allowPrivilegeEscalation") is not False:
         yield "allowPrivilegeEscalation is not false"
     if context.get("privileged"):
@@ -72,6 +85,9 @@ def _container(
         yield "does not drop ALL capabilities"
     if (context.get("capabilities") or {}).get("add"):
         yield "adds capabilities"
+
+
+def _identity(context: dict[str, Any], pod_context: dict[str, Any]) -> Iterator[str]:
     if not (context.get("runAsNonRoot") or pod_context.get("runAsNonRoot")):
         yield "runAsNonRoot is not true"
     uid = context.get("runAsUser", pod_context.get("runAsUser"))
@@ -80,6 +96,9 @@ def _container(
         yield f"runAsUser {uid} is below {MIN_UID}"
     if not isinstance(gid, int) or gid < MIN_UID:
         yield f"runAsGroup {gid} is below {MIN_UID}"
+
+
+def _budget_and_ports(container: dict[str, Any]) -> Iterator[str]:
     resources = container.get("resources") or {}
     for kind in ("requests", "limits"):
         for resource in ("cpu", "memory"):
@@ -88,10 +107,3 @@ def _container(
     for port in container.get("ports") or []:
         if "hostPort" in port:
             yield f"port {port.get('containerPort')} uses a hostPort"
-    image = str(container.get("image", ""))
-    if image.endswith(":latest") or (":" not in image.rsplit("/", 1)[-1] and "@" not in image):
-        yield f"image {image!r} has no pinned tag or digest"
-    if probes:
-        for probe in ("livenessProbe", "readinessProbe"):
-            if probe not in container:
-                yield f"has no {probe}"

@@ -219,6 +219,24 @@ def _container_view(
     pod: dict[str, Any],
     by_name: dict[tuple[str, str], dict[str, Any]],
 ) -> ContainerView:
+    mounts, files, directories = _filesystem(container, pod, by_name)
+    env, values = _environment(container, by_name)
+    return ContainerView(
+        workload=workload,
+        name=str(container.get("name")),
+        container=container,
+        mounts=mounts,
+        files=files,
+        directories=directories,
+        env=env,
+        env_values=values,
+    )
+
+
+def _filesystem(
+    container: dict[str, Any], pod: dict[str, Any], by_name: dict[tuple[str, str], dict[str, Any]]
+) -> tuple[list[Mount], dict[str, Source], dict[str, tuple[Source, bool]]]:
+    """The container's mounts, the files they hold, and the directories they make."""
     volumes = {v.get("name"): v for v in pod.get("volumes") or []}
     mounts: list[Mount] = []
     files: dict[str, Source] = {}
@@ -246,6 +264,13 @@ def _container_view(
         directories[target] = (root, entries is not None)
         for relative, source in (entries or {}).items():
             files[posixpath.normpath(posixpath.join(target, relative))] = source
+    return mounts, files, directories
+
+
+def _environment(
+    container: dict[str, Any], by_name: dict[tuple[str, str], dict[str, Any]]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """Each variable with where it comes from, and the literal values that are known."""
     env: dict[str, str] = {}
     values: dict[str, str] = {}
     for source in container.get("envFrom") or []:
@@ -270,13 +295,4 @@ def _container_view(
             ref = item.get("valueFrom") or {}
             kind = next(iter(ref), "valueFrom")
             env[name] = f"{kind} {ref.get(kind)}"
-    return ContainerView(
-        workload=workload,
-        name=str(container.get("name")),
-        container=container,
-        mounts=mounts,
-        files=files,
-        directories=directories,
-        env=env,
-        env_values=values,
-    )
+    return env, values

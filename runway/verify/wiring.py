@@ -237,6 +237,29 @@ def flags(args: list[str]) -> Iterator[tuple[str, str]]:
             yield arg, args[position + 1]
 
 
+@dataclasses.dataclass(frozen=True)
+class _Lookup:
+    """What a workload may reference: the chart's objects and what values declare as existing."""
+
+    where: str
+    by_name: dict[tuple[str, str], dict[str, Any]]
+    external: set[str]
+    created_secrets: frozenset[str]
+
+    def missing(self, kind: str, name: str, field: str) -> Iterator[str]:
+        created = (
+            self.created_secrets
+            if kind == "Secret"
+            else {n for (k, n) in self.by_name if k == kind}
+        )
+        if name not in created and name not in self.external:
+            yield (
+                f"{self.where}: {field} names {kind} {name}, which the chart does not create and "
+                f"values do not declare as existing; create it in the chart or reference it "
+                f"through values"
+            )
+
+
 def _pod_references(
     workload: Workload, by_name: dict[tuple[str, str], dict[str, Any]], external: set[str]
 ) -> Iterator[str]:
@@ -245,67 +268,54 @@ def _pod_references(
         for (k, n), o in by_name.items()
         if k == "ExternalSecret"
     }
-    pod = workload.pod
-    where = workload.ref
-
-    def missing(kind: str, name: str, field: str) -> str | None:
-        created = created_secrets if kind == "Secret" else {n for (k, n) in by_name if k == kind}
-        if name in created or name in external:
-            return None
-        return (
-            f"{where}: {field} names {kind} {name}, which the chart does not create and values do "
-            f"not declare as existing; create it in the chart or reference it through values"
-        )
-
-    for volume in pod.get("volumes") or []:
-        for kind, ref, source in _volume_refs(volume):
-            if not ref.get("optional"):
-                problem = missing(kind, source, f"volume {volume.get('name')}")
-                if problem:
-                    yield problem
-            obj = by_name.get((kind, source))
-            keys = _keys(obj) if obj else None
-            for item in ref.get("items") or []:
-                if keys is not None and item.get("key") not in keys:
-                    yield (
-                        f"{where}: volume {volume.get('name')} takes key {item.get('key')} from "
-                        f"{kind} {source}, which has no such key (keys: {', '.join(sorted(keys))})"
-                    )
-        claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
-        if claim:
-            problem = missing("PersistentVolumeClaim", str(claim), f"volume {volume.get('name')}")
-            if problem:
-                yield problem
+    lookup = _Lookup(workload.ref, by_name, external, frozenset(created_secrets))
+    for volume in workload.pod.get("volumes") or []:
+        yield from _volume_references(volume, lookup)
     for view in workload.containers:
-        container = view.container
-        for source in container.get("envFrom") or []:
-            for field, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
-                ref = source.get(field)
-                if ref and not ref.get("optional"):
-                    problem = missing(kind, str(ref.get("name")), f"{view.name} envFrom")
-                    if problem:
-                        yield problem
-        for item in container.get("env") or []:
-            ref = item.get("valueFrom") or {}
-            for field, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
-                key_ref = ref.get(field)
-                if not key_ref or key_ref.get("optional"):
-                    continue
-                name = str(key_ref.get("name"))
-                problem = missing(kind, name, f"{view.name} env {item.get('name')}")
-                if problem:
-                    yield problem
-                obj = by_name.get((kind, name))
-                if obj is not None and key_ref.get("key") not in _keys(obj):
-                    yield (
-                        f"{where}: {view.name} env {item.get('name')} reads key "
-                        f"{key_ref.get('key')} of {kind} {name}, which has no such key"
-                    )
-    account = pod.get("serviceAccountName")
+        yield from _env_references(view.name, view.container, lookup)
+    account = workload.pod.get("serviceAccountName")
     if account:
-        problem = missing("ServiceAccount", str(account), "serviceAccountName")
-        if problem:
-            yield problem
+        yield from lookup.missing("ServiceAccount", str(account), "serviceAccountName")
+
+
+def _volume_references(volume: dict[str, Any], lookup: _Lookup) -> Iterator[str]:
+    field = f"volume {volume.get('name')}"
+    for kind, ref, source in _volume_refs(volume):
+        if not ref.get("optional"):
+            yield from lookup.missing(kind, source, field)
+        obj = lookup.by_name.get((kind, source))
+        keys = _keys(obj) if obj else None
+        for item in ref.get("items") or []:
+            if keys is not None and item.get("key") not in keys:
+                yield (
+                    f"{lookup.where}: {field} takes key {item.get('key')} from "
+                    f"{kind} {source}, which has no such key (keys: {', '.join(sorted(keys))})"
+                )
+    claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+    if claim:
+        yield from lookup.missing("PersistentVolumeClaim", str(claim), field)
+
+
+def _env_references(name: str, container: dict[str, Any], lookup: _Lookup) -> Iterator[str]:
+    for source in container.get("envFrom") or []:
+        for field, kind in (("configMapRef", "ConfigMap"), ("secretRef", "Secret")):
+            ref = source.get(field)
+            if ref and not ref.get("optional"):
+                yield from lookup.missing(kind, str(ref.get("name")), f"{name} envFrom")
+    for item in container.get("env") or []:
+        ref = item.get("valueFrom") or {}
+        for field, kind in (("configMapKeyRef", "ConfigMap"), ("secretKeyRef", "Secret")):
+            key_ref = ref.get(field)
+            if not key_ref or key_ref.get("optional"):
+                continue
+            source = str(key_ref.get("name"))
+            yield from lookup.missing(kind, source, f"{name} env {item.get('name')}")
+            obj = lookup.by_name.get((kind, source))
+            if obj is not None and key_ref.get("key") not in _keys(obj):
+                yield (
+                    f"{lookup.where}: {name} env {item.get('name')} reads key "
+                    f"{key_ref.get('key')} of {kind} {source}, which has no such key"
+                )
 
 
 def _volume_refs(volume: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any], str]]:
@@ -327,49 +337,60 @@ def _keys(obj: dict[str, Any]) -> set[str]:
 
 
 def _services(objects: list[dict[str, Any]], pods: list[Workload]) -> Iterator[str]:
+    """Services, probes, autoscalers and disruption budgets point at the chart's own pods."""
     for obj in objects:
-        if obj.get("kind") != "Service":
-            continue
-        where = f"Service/{obj['metadata']['name']}"
-        selector = (obj.get("spec") or {}).get("selector") or {}
-        selected = [w for w in pods if selector and selector.items() <= w.labels.items()]
-        if selector and not selected:
-            yield f"{where}: selector {json.dumps(selector, sort_keys=True)} selects no pod template of the chart; match the pod labels"
-            continue
-        ports = {
-            name: port for w in selected for c in w.containers for name, port in c.ports().items()
-        }
-        for port in (obj.get("spec") or {}).get("ports") or []:
-            target = port.get("targetPort", port.get("port"))
-            if selected and str(target) not in ports and target not in ports.values():
-                yield (
-                    f"{where}: port {port.get('name') or port.get('port')} targets {target}, which "
-                    f"no selected container declares; use one of {', '.join(sorted(ports)) or 'none'}"
-                )
+        if obj.get("kind") == "Service":
+            yield from _service_targets(obj, pods)
     for workload in pods:
         for view in workload.containers:
-            ports = view.ports()
-            for probe_name in ("startupProbe", "livenessProbe", "readinessProbe"):
-                probe = view.container.get(probe_name) or {}
-                for handler in ("httpGet", "tcpSocket", "grpc"):
-                    if handler in probe:
-                        target = probe[handler].get("port")
-                        if str(target) not in ports and target not in ports.values():
-                            yield (
-                                f"{view.where}: {probe_name} {handler} port {target} is not a "
-                                f"container port; probe one of {', '.join(sorted(ports)) or 'none'}"
-                            )
+            yield from _probe_ports(view)
     for obj in objects:
-        kind = obj.get("kind")
-        spec = obj.get("spec") or {}
-        if kind == "HorizontalPodAutoscaler":
-            ref = spec.get("scaleTargetRef") or {}
-            if not any(w.kind == ref.get("kind") and w.name == ref.get("name") for w in pods):
-                yield f"HorizontalPodAutoscaler/{obj['metadata']['name']}: scaleTargetRef {ref.get('kind')}/{ref.get('name')} is not in the chart"
-        if kind == "PodDisruptionBudget":
-            labels = (spec.get("selector") or {}).get("matchLabels") or {}
-            if not any(labels.items() <= w.labels.items() for w in pods):
-                yield f"PodDisruptionBudget/{obj['metadata']['name']}: selector selects no pod template of the chart"
+        yield from _scaling_targets(obj, pods)
+
+
+def _service_targets(service: dict[str, Any], pods: list[Workload]) -> Iterator[str]:
+    where = f"Service/{service['metadata']['name']}"
+    selector = (service.get("spec") or {}).get("selector") or {}
+    selected = [w for w in pods if selector and selector.items() <= w.labels.items()]
+    if selector and not selected:
+        yield f"{where}: selector {json.dumps(selector, sort_keys=True)} selects no pod template of the chart; match the pod labels"
+        return
+    ports = {name: port for w in selected for c in w.containers for name, port in c.ports().items()}
+    for port in (service.get("spec") or {}).get("ports") or []:
+        target = port.get("targetPort", port.get("port"))
+        if selected and str(target) not in ports and target not in ports.values():
+            yield (
+                f"{where}: port {port.get('name') or port.get('port')} targets {target}, which "
+                f"no selected container declares; use one of {', '.join(sorted(ports)) or 'none'}"
+            )
+
+
+def _probe_ports(view: ContainerView) -> Iterator[str]:
+    ports = view.ports()
+    for probe_name in ("startupProbe", "livenessProbe", "readinessProbe"):
+        probe = view.container.get(probe_name) or {}
+        for handler in ("httpGet", "tcpSocket", "grpc"):
+            if handler not in probe:
+                continue
+            target = probe[handler].get("port")
+            if str(target) not in ports and target not in ports.values():
+                yield (
+                    f"{view.where}: {probe_name} {handler} port {target} is not a "
+                    f"container port; probe one of {', '.join(sorted(ports)) or 'none'}"
+                )
+
+
+def _scaling_targets(obj: dict[str, Any], pods: list[Workload]) -> Iterator[str]:
+    kind = obj.get("kind")
+    spec = obj.get("spec") or {}
+    if kind == "HorizontalPodAutoscaler":
+        ref = spec.get("scaleTargetRef") or {}
+        if not any(w.kind == ref.get("kind") and w.name == ref.get("name") for w in pods):
+            yield f"HorizontalPodAutoscaler/{obj['metadata']['name']}: scaleTargetRef {ref.get('kind')}/{ref.get('name')} is not in the chart"
+    if kind == "PodDisruptionBudget":
+        labels = (spec.get("selector") or {}).get("matchLabels") or {}
+        if not any(labels.items() <= w.labels.items() for w in pods):
+            yield f"PodDisruptionBudget/{obj['metadata']['name']}: selector selects no pod template of the chart"
 
 
 def _edges(
