@@ -7,7 +7,7 @@ for `pulumi preview --policy-pack` (inputs there arrive in the same camelCase).
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
 
 CLUSTER = "gcp:container/cluster:Cluster"
@@ -178,29 +178,12 @@ def hosts_agree(resources: Iterable[Resource]) -> list[Violation]:
         bare = host.removeprefix("*.")
         return any(bare == z or bare.endswith("." + z) for z in zones)
 
-    routed: dict[str, str] = {}
-    maps: dict[str, set[str]] = {}  # certificate map of a release's Gateway → the hosts it routes
-    for release in resources:
-        if release.type not in RELEASES:
-            continue
-        values = _dig(release.inputs, "spec", "values") or release.inputs.get("values") or {}
-        certificate_map = _dig(values, "gateway", "create", "certificateMap")
-        for listener in (values.get("listeners") or {}).values():
-            for host in [listener.get("host"), *(listener.get("extraHosts") or [])]:
-                if host:
-                    routed.setdefault(str(host), f"{release.type} {release.name}")
-                    if certificate_map:
-                        maps.setdefault(str(certificate_map), set()).add(str(host))
+    routed, maps = _routed_hosts(resources)
     certified = {
         str(d)
         for r in resources
         if r.type == CERTIFICATE
         for d in _dig(r.inputs, "managed", "domains") or []
-    }
-    mapped = {
-        str(r.inputs.get("hostname")): f"{r.type} {r.name}"
-        for r in resources
-        if r.type == MAP_ENTRY
     }
     recorded = {
         str(r.inputs.get("name", "")).rstrip("."): f"{r.type} {r.name}"
@@ -219,21 +202,48 @@ def hosts_agree(resources: Iterable[Resource]) -> list[Violation]:
             )
         if in_zone(host) and host not in recorded:
             found.append(Violation("hosts-agree", owner, f"routes {host}, which has no DNS record"))
+    found.extend(_unmapped_hosts(resources, routed, maps))
+    mapped = {
+        str(r.inputs.get("hostname")): f"{r.type} {r.name}"
+        for r in resources
+        if r.type == MAP_ENTRY
+    }
+    for host, owner in sorted({**mapped, **recorded}.items()):
+        if host not in routed:
+            found.append(Violation("hosts-agree", owner, f"serves {host}, which no release routes"))
+    return found
+
+
+def _routed_hosts(resources: list[Resource]) -> tuple[dict[str, str], dict[str, set[str]]]:
+    """Each host a release routes → that release; each release Gateway's certificate map → the
+    hosts it routes."""
+    routed: dict[str, str] = {}
+    maps: dict[str, set[str]] = {}
+    for release in resources:
+        if release.type not in RELEASES:
+            continue
+        values = _dig(release.inputs, "spec", "values") or release.inputs.get("values") or {}
+        certificate_map = _dig(values, "gateway", "create", "certificateMap")
+        for listener in (values.get("listeners") or {}).values():
+            for host in [listener.get("host"), *(listener.get("extraHosts") or [])]:
+                if host:
+                    routed.setdefault(str(host), f"{release.type} {release.name}")
+                    if certificate_map:
+                        maps.setdefault(str(certificate_map), set()).add(str(host))
+    return routed, maps
+
+
+def _unmapped_hosts(
+    resources: list[Resource], routed: dict[str, str], maps: dict[str, set[str]]
+) -> Iterator[Violation]:
     entries: dict[str, set[str]] = {}
     for r in resources:
         if r.type == MAP_ENTRY:
             entries.setdefault(str(r.inputs.get("map")), set()).add(str(r.inputs.get("hostname")))
     for certificate_map, hosts in sorted(maps.items()):
         for host in sorted(hosts - entries.get(certificate_map, set())):
-            found.append(
-                Violation(
-                    "hosts-agree",
-                    routed[host],
-                    f"routes {host} through certificate map {certificate_map}, "
-                    "which has no entry for it",
-                )
+            yield Violation(
+                "hosts-agree",
+                routed[host],
+                f"routes {host} through certificate map {certificate_map}, which has no entry for it",
             )
-    for host, owner in sorted({**mapped, **recorded}.items()):
-        if host not in routed:
-            found.append(Violation("hosts-agree", owner, f"serves {host}, which no release routes"))
-    return found

@@ -142,13 +142,30 @@ def load_stack(directory: Path, stack: str) -> StackConfig:
         raise ManifestError(
             [_located(stack_doc, ("config",), "config must be a mapping of keys to values")]
         )
-    problems = []
     values: dict[str, str] = {}
     for key, value in given.items():
         full = key if ":" in key else f"{name}:{key}"
         if isinstance(value, dict) and "secure" in value:
             continue
         values[full] = value if isinstance(value, str) else json.dumps(value)
+    secrets, problems = _declared_config(project, given, values, stack_doc, stack, directory)
+    if problems:
+        raise ManifestError(problems)
+    return StackConfig(name, stack, directory, values, tuple(secrets))
+
+
+def _declared_config(
+    project: dict[str, Any],
+    given: dict[str, Any],
+    values: dict[str, str],
+    stack_doc: Document,
+    stack: str,
+    directory: Path,
+) -> tuple[list[str], list[Diagnostic]]:
+    """Fill `values` with the project's declared values and defaults, as Pulumi does; return
+    the secrets still to set and a problem for each required value the stack lacks."""
+    name = str(project["name"])
+    problems = []
     secrets: list[str] = []
     for key, declaration in (project.get("config") or {}).items():
         full = key if ":" in key else f"{name}:{key}"
@@ -182,9 +199,7 @@ def load_stack(directory: Path, stack: str) -> StackConfig:
                     f"configuration value '{full}' must be of type {expected}",
                 )
             )
-    if problems:
-        raise ManifestError(problems)
-    return StackConfig(name, stack, directory, values, tuple(secrets))
+    return secrets, problems
 
 
 def _has_type(value: Any, expected: str) -> bool:
