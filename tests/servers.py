@@ -218,66 +218,9 @@ class GitLabHelmApi:
         self.uploads: list[tuple[str, str, str]] = []
         self.packages: dict[str, list[tuple[dict[str, Any], bytes]]] = {}
         self.unavailable = 0
-        api = self
         prefix = f"/api/v4/projects/{project}/packages/helm"
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _reply(self, status: int, body: bytes, kind: str = "application/json") -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", kind)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def _authorized(self) -> bool:
-                for header, token in api.tokens.items():
-                    if self.headers.get(header) == token:
-                        return True
-                basic = self.headers.get("Authorization", "")
-                if basic.startswith("Basic "):
-                    user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
-                    return (user, password) == api.deploy
-                return False
-
-            def do_GET(self) -> None:
-                if not self._authorized():
-                    return self._reply(401, b'{"message":"401 Unauthorized"}')
-                path = unquote(self.path.split("?")[0])
-                if not path.startswith(prefix + "/"):
-                    return self._reply(404, b'{"message":"404 Not Found"}')
-                channel, _, rest = path[len(prefix) + 1 :].partition("/")
-                if rest == "index.yaml":
-                    return self._reply(200, api.index(channel), "text/yaml")
-                if rest.startswith("charts/") and rest.endswith(".tgz"):
-                    for metadata, data in reversed(api.packages.get(channel, [])):
-                        if f"charts/{metadata['name']}-{metadata['version']}.tgz" == rest:
-                            return self._reply(200, data, "application/octet-stream")
-                return self._reply(404, b'{"message":"404 Not Found"}')
-
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length") or 0)
-                body = self.rfile.read(length)
-                if api.unavailable > 0:
-                    api.unavailable -= 1
-                    return self._reply(503, b'{"message":"503 Service Unavailable"}')
-                if not self._authorized():
-                    return self._reply(401, b'{"message":"401 Unauthorized"}')
-                path = unquote(self.path.split("?")[0])
-                channel = path[len(prefix + "/api/") : -len("/charts")]
-                if not (path.startswith(prefix + "/api/") and path.endswith("/charts")):
-                    return self._reply(404, b'{"message":"404 Not Found"}')
-                chart = _multipart_field(self.headers.get("Content-Type", ""), body, "chart")
-                if chart is None:
-                    return self._reply(400, b'{"error":"chart is missing"}')
-                api.add(channel, chart)
-                return self._reply(201, b'{"message":"201 Created"}')
-
-        self._server = _serve(Handler)
+        handler = type("Handler", (_GitLabHandler,), {"api": self, "prefix": prefix})
+        self._server = _serve(handler)
         self.base = f"http://127.0.0.1:{self._server.server_address[1]}{prefix}"
 
     def add(self, channel: str, data: bytes) -> None:
@@ -443,3 +386,64 @@ class TokenIssuer:
 def _b64(data: dict[str, Any]) -> str:
     raw = json.dumps(data, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+class _GitLabHandler(http.server.BaseHTTPRequestHandler):
+    """GitLabHelmApi's requests; a subclass per server sets `api` and `prefix`."""
+
+    api: GitLabHelmApi
+    prefix: str
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _reply(self, status: int, body: bytes, kind: str = "application/json") -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", kind)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def _authorized(self) -> bool:
+        for header, token in self.api.tokens.items():
+            if self.headers.get(header) == token:
+                return True
+        basic = self.headers.get("Authorization", "")
+        if basic.startswith("Basic "):
+            user, _, password = base64.b64decode(basic[6:]).decode().partition(":")
+            return (user, password) == self.api.deploy
+        return False
+
+    def do_GET(self) -> None:
+        if not self._authorized():
+            return self._reply(401, b'{"message":"401 Unauthorized"}')
+        path = unquote(self.path.split("?")[0])
+        if not path.startswith(self.prefix + "/"):
+            return self._reply(404, b'{"message":"404 Not Found"}')
+        channel, _, rest = path[len(self.prefix) + 1 :].partition("/")
+        if rest == "index.yaml":
+            return self._reply(200, self.api.index(channel), "text/yaml")
+        if rest.startswith("charts/") and rest.endswith(".tgz"):
+            for metadata, data in reversed(self.api.packages.get(channel, [])):
+                if f"charts/{metadata['name']}-{metadata['version']}.tgz" == rest:
+                    return self._reply(200, data, "application/octet-stream")
+        return self._reply(404, b'{"message":"404 Not Found"}')
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length)
+        if self.api.unavailable > 0:
+            self.api.unavailable -= 1
+            return self._reply(503, b'{"message":"503 Service Unavailable"}')
+        if not self._authorized():
+            return self._reply(401, b'{"message":"401 Unauthorized"}')
+        path = unquote(self.path.split("?")[0])
+        channel = path[len(self.prefix + "/api/") : -len("/charts")]
+        if not (path.startswith(self.prefix + "/api/") and path.endswith("/charts")):
+            return self._reply(404, b'{"message":"404 Not Found"}')
+        chart = _multipart_field(self.headers.get("Content-Type", ""), body, "chart")
+        if chart is None:
+            return self._reply(400, b'{"error":"chart is missing"}')
+        self.api.add(channel, chart)
+        return self._reply(201, b'{"message":"201 Created"}')

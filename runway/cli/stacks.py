@@ -50,7 +50,6 @@ def stack_plan(
     """Plan an environment offline (Pulumi mock mode): every resource both stacks would create,
     grouped by stack and component, then the policies every environment must pass (exit 6 on a
     violation)."""
-    from runway.errors import UsageError
     from runway.platform import review
     from runway.platform.plan import plan
     from runway.platform.policies import POLICIES, check
@@ -64,15 +63,7 @@ def stack_plan(
         [dataclasses.asdict(v) for v in violations],
         list(planned.secrets_to_set),
     )
-    changes = None
-    if previous is not None:
-        try:
-            old = json.loads(previous.read_text())
-        except (OSError, ValueError) as err:
-            raise UsageError(f"{previous}: not a plan written by --format json ({err})") from None
-        if not isinstance(old, dict) or old.get("format") != review.FORMAT:
-            raise UsageError(f"{previous}: not a plan written by runway stack plan --format json")
-        changes = review.diff(old, document)
+    changes = review.diff(_earlier_plan(previous), document) if previous is not None else None
     if fmt == "json":
         click.echo(json.dumps({**document, "diff": changes} if changes else document, indent=2))
     elif fmt == "table":
@@ -86,10 +77,7 @@ def stack_plan(
         for line in review.tree(document):
             click.echo(line)
     if changes is not None and fmt != "json":
-        for verb in ("added", "changed", "removed"):
-            for item in changes[verb]:
-                fields = f" ({', '.join(item['fields'])})" if item.get("fields") else ""
-                click.echo(f"{verb}: {item['stack']} {item['type']} {item['name']}{fields}")
+        _echo_changes(changes)
     click.echo(f"{len(planned.resources)} resources in 2 stacks (infra, workloads)", err=True)
     for violation in violations:
         click.echo(f"policy violation: {violation.render()}", err=True)
@@ -97,6 +85,26 @@ def stack_plan(
         from runway.errors import PolicyError
 
         raise PolicyError(f"{len(violations)} policy violation(s); the plan is not safe to apply")
+
+
+def _earlier_plan(previous: Path) -> dict[str, Any]:
+    from runway.errors import UsageError
+    from runway.platform import review
+
+    try:
+        old = json.loads(previous.read_text())
+    except (OSError, ValueError) as err:
+        raise UsageError(f"{previous}: not a plan written by --format json ({err})") from None
+    if not isinstance(old, dict) or old.get("format") != review.FORMAT:
+        raise UsageError(f"{previous}: not a plan written by runway stack plan --format json")
+    return old
+
+
+def _echo_changes(changes: dict[str, Any]) -> None:
+    for verb in ("added", "changed", "removed"):
+        for item in changes[verb]:
+            fields = f" ({', '.join(item['fields'])})" if item.get("fields") else ""
+            click.echo(f"{verb}: {item['stack']} {item['type']} {item['name']}{fields}")
 
 
 def _key_inputs(inputs: dict[str, Any], limit: int = 4) -> str:

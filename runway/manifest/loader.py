@@ -422,6 +422,14 @@ def _nested_models(annotation: Any) -> list[type[pydantic.BaseModel]]:
     return [m for arg in getattr(annotation, "__args__", ()) for m in _nested_models(arg)]
 
 
+_Slots = dict[str, dict[str, Any]]
+"""Service name → its base manifest, environment manifests and Kubernetes deployment bodies."""
+
+
+def _slot(by_name: _Slots, name: str) -> dict[str, Any]:
+    return by_name.setdefault(name, {"base": None, "environments": {}, "deployments": {}})
+
+
 def _assemble(
     directory: Path,
     files: list[Path],
@@ -431,63 +439,10 @@ def _assemble(
     deployments: dict[str, list[tuple[kubernetes.RunwayKubernetesDeployment, Document]]],
     diagnostics: list[Diagnostic],
 ) -> list[Service]:
-    by_name: dict[str, dict[str, Any]] = {}
-
-    def entry(name: str) -> dict[str, Any]:
-        return by_name.setdefault(name, {"base": None, "environments": {}, "deployments": {}})
-
-    for model, document in bases:
-        slot = entry(model.metadata.name)
-        if slot["base"] is not None:
-            diagnostics.append(
-                Diagnostic(
-                    document.file,
-                    f"service {model.metadata.name!r} is defined twice",
-                    *document.position(("metadata", "name")),
-                    field="metadata.name",
-                )
-            )
-        slot["base"] = model
-    only_base = [m.metadata.name for m, _ in bases] if len(bases) == 1 else []
-    for env, items in sorted(env_manifests.items()):
-        for model, document in items:
-            name = model.metadata.name
-            if only_base and name != only_base[0] and len(items) == 1:
-                diagnostics.append(
-                    Diagnostic(
-                        document.file,
-                        f"names service {name!r} but runway.yml beside it names {only_base[0]!r}",
-                        *document.position(("metadata", "name")),
-                        field="metadata.name",
-                        hint="an environment file replaces runway.yml for one environment of the same service",
-                    )
-                )
-                continue
-            entry(name)["environments"][env] = model
-    kube_bases = {
-        name: slot["base"]
-        for name, slot in by_name.items()
-        if isinstance(slot["base"], kubernetes.RunwayKubernetesService)
-    }
-    for env, pairs in sorted(deployments.items()):
-        for deployment, document in pairs:
-            for service_id, body in deployment.deployments().items():
-                service = kube_bases.get(service_id)
-                if service is None:
-                    diagnostics.append(
-                        Diagnostic(
-                            document.file,
-                            f"no RunwayKubernetesService named {service_id!r} in {KUBE_SERVICE_NAME} beside it",
-                            *document.position((service_id,), prefer_key=True),
-                            field=service_id,
-                            hint="the top-level key of a deployment file is the service id (metadata.name in default-values.yaml)",
-                        )
-                    )
-                    continue
-                merged = _merge_deployment(service, body, env, document, diagnostics)
-                if merged is not None:
-                    entry(service_id)["environments"][env] = merged
-                    entry(service_id)["deployments"][env] = body
+    by_name: _Slots = {}
+    _place_bases(by_name, bases, diagnostics)
+    _place_environments(by_name, bases, env_manifests, diagnostics)
+    _place_deployments(by_name, deployments, diagnostics)
     services: list[Service] = []
     for name, slot in sorted(by_name.items()):
         manifests = [slot["base"], *slot["environments"].values()]
@@ -520,6 +475,78 @@ def _assemble(
             )
         )
     return services
+
+
+def _place_bases(
+    by_name: _Slots, bases: list[tuple[Manifest, Document]], diagnostics: list[Diagnostic]
+) -> None:
+    for model, document in bases:
+        slot = _slot(by_name, model.metadata.name)
+        if slot["base"] is not None:
+            diagnostics.append(
+                Diagnostic(
+                    document.file,
+                    f"service {model.metadata.name!r} is defined twice",
+                    *document.position(("metadata", "name")),
+                    field="metadata.name",
+                )
+            )
+        slot["base"] = model
+
+
+def _place_environments(
+    by_name: _Slots,
+    bases: list[tuple[Manifest, Document]],
+    env_manifests: dict[str, list[tuple[Manifest, Document]]],
+    diagnostics: list[Diagnostic],
+) -> None:
+    only_base = [m.metadata.name for m, _ in bases] if len(bases) == 1 else []
+    for env, items in sorted(env_manifests.items()):
+        for model, document in items:
+            name = model.metadata.name
+            if only_base and name != only_base[0] and len(items) == 1:
+                diagnostics.append(
+                    Diagnostic(
+                        document.file,
+                        f"names service {name!r} but runway.yml beside it names {only_base[0]!r}",
+                        *document.position(("metadata", "name")),
+                        field="metadata.name",
+                        hint="an environment file replaces runway.yml for one environment of the same service",
+                    )
+                )
+                continue
+            _slot(by_name, name)["environments"][env] = model
+
+
+def _place_deployments(
+    by_name: _Slots,
+    deployments: dict[str, list[tuple[kubernetes.RunwayKubernetesDeployment, Document]]],
+    diagnostics: list[Diagnostic],
+) -> None:
+    kube_bases = {
+        name: slot["base"]
+        for name, slot in by_name.items()
+        if isinstance(slot["base"], kubernetes.RunwayKubernetesService)
+    }
+    for env, pairs in sorted(deployments.items()):
+        for deployment, document in pairs:
+            for service_id, body in deployment.deployments().items():
+                service = kube_bases.get(service_id)
+                if service is None:
+                    diagnostics.append(
+                        Diagnostic(
+                            document.file,
+                            f"no RunwayKubernetesService named {service_id!r} in {KUBE_SERVICE_NAME} beside it",
+                            *document.position((service_id,), prefer_key=True),
+                            field=service_id,
+                            hint="the top-level key of a deployment file is the service id (metadata.name in default-values.yaml)",
+                        )
+                    )
+                    continue
+                merged = _merge_deployment(service, body, env, document, diagnostics)
+                if merged is not None:
+                    _slot(by_name, service_id)["environments"][env] = merged
+                    _slot(by_name, service_id)["deployments"][env] = body
 
 
 def _merge_deployment(
