@@ -13,7 +13,7 @@ from pathlib import Path
 
 from runway import helm
 from runway.chart import build
-from runway.chart.resolve import BuildOptions
+from runway.chart.spec import BuildOptions
 from runway.manifest import loader
 from runway.publish.archive import FIXED_EPOCH, package_chart
 from runway.verify import verify_chart

@@ -17,7 +17,7 @@ import traceback
 from pathlib import Path
 
 from runway.chart import build
-from runway.chart.resolve import BuildOptions
+from runway.chart.spec import BuildOptions
 from runway.errors import RunwayError
 from runway.manifest import loader
 

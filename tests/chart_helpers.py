@@ -9,7 +9,7 @@ from ruamel.yaml import YAML
 
 from runway import helm
 from runway.chart import build
-from runway.chart.resolve import BuildOptions, ChartSpec
+from runway.chart.spec import BuildOptions, ChartSpec
 from runway.manifest import loader
 from runway.writer import write_tree_atomic
 

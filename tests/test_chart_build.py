@@ -187,7 +187,7 @@ def test_chart_files(tmp_path: Path) -> None:
 
 def test_rebuild_cache_skips_compiling_and_notices_changes(tmp_path: Path) -> None:
     from runway.chart import build
-    from runway.chart.resolve import BuildOptions
+    from runway.chart.spec import BuildOptions
     from runway.manifest import loader
 
     source = tmp_path / "src"

@@ -16,7 +16,8 @@ from pathlib import Path
 
 from runway import __version__
 from runway.chart.compile import TEMPLATES, compile_chart
-from runway.chart.resolve import BuildOptions, ChartSpec, resolve
+from runway.chart.mapping import resolve
+from runway.chart.spec import BuildOptions, ChartSpec
 from runway.errors import Diagnostic, Severity
 from runway.manifest import _types
 from runway.manifest.loader import Service

@@ -22,7 +22,7 @@ from ruamel.yaml import YAML
 
 from runway.chart import values as v
 from runway.chart.profiles import self_managed
-from runway.chart.resolve import ChartSpec
+from runway.chart.spec import ChartSpec
 
 KUBE_VERSION = ">=1.29.0-0"
 

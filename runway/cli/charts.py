@@ -120,7 +120,7 @@ def build(
     """Compile manifests into Helm charts under OUTPUT/<name>/ (default: every service in manifests/, else .runway/)."""
     from runway import versions
     from runway.chart import build as chart_build
-    from runway.chart.resolve import BuildOptions
+    from runway.chart.spec import BuildOptions
     from runway.errors import UsageError
     from runway.manifest import loader
 

@@ -30,7 +30,7 @@ def images(target: str, mirror: str | None, environment: str | None, fmt: str) -
 
     Mirror them, then install with --set global.imageRegistry=MIRROR.
     """
-    from runway.chart.resolve import BuildOptions
+    from runway.chart.spec import BuildOptions
     from runway.offerings.images import chart_images
     from runway.offerings.source import chart_of
 
@@ -99,7 +99,8 @@ def turnup(
     """Emit what turns SERVICE (a name in manifests/ or a manifest path) up in an offering."""
     import os
 
-    from runway.chart.resolve import BuildOptions, resolve
+    from runway.chart.mapping import resolve
+    from runway.chart.spec import BuildOptions
     from runway.errors import UsageError
     from runway.offerings import Offering, gke
     from runway.offerings import turnup as emit

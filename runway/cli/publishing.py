@@ -103,7 +103,7 @@ def publish(
     import os
 
     from runway.errors import UsageError
-    from runway.publish import publish as publishing
+    from runway.publish import upload as publishing
     from runway.publish.archive import read_archive
     from runway.publish.http import RetryPolicy
     from runway.publish.stages import Stages
@@ -199,7 +199,7 @@ def resolve(
 
     from runway import versions
     from runway.errors import UsageError
-    from runway.publish.resolve import newest_compatible
+    from runway.publish.compatibility import newest_compatible
     from runway.publish.stages import Stages
 
     try:

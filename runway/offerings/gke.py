@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from runway.chart import profiles
-from runway.chart.resolve import ChartSpec
+from runway.chart.spec import ChartSpec
 from runway.manifest.kubernetes import merge
 from runway.offerings import Offering
 from runway.offerings.overrides import offering_values

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from runway.chart import values as v
-from runway.chart.resolve import ChartSpec
+from runway.chart.spec import ChartSpec
 from runway.errors import UsageError
 from runway.manifest.kubernetes import merge
 from runway.offerings import Offering

@@ -7,7 +7,7 @@ import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from runway.chart.resolve import BuildOptions
+from runway.chart.spec import BuildOptions
 from runway.errors import ManifestError, UsageError
 from runway.manifest import loader
 from runway.manifest.loader import Service

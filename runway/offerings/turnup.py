@@ -8,13 +8,13 @@ from typing import Any
 
 from runway import versions
 from runway.chart.compile import yaml_text
-from runway.chart.resolve import ChartSpec
+from runway.chart.spec import ChartSpec
 from runway.errors import NotFoundError, UsageError
 from runway.manifest.kubernetes import merge
 from runway.offerings import Offering, flux
 from runway.offerings.overrides import offering_values
+from runway.publish.compatibility import newest_compatible, newest_in_range
 from runway.publish.registry import Release, stage_chart_url
-from runway.publish.resolve import newest_compatible, newest_in_range
 
 
 def _documents(objects: list[dict[str, Any]]) -> bytes:

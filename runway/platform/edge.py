@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_gcp as gcp
 
-from runway.chart.resolve import cloudflare_cidrs
+from runway.chart.mapping import cloudflare_cidrs
 from runway.manifest.environment import RunwayEnvironment
 
 CLOUDFLARE_POLICY = "cloudflare-only"

@@ -7,7 +7,8 @@ import dataclasses
 from pathlib import Path
 from typing import Any
 
-from runway.chart.resolve import BuildOptions, ChartSpec, resolve
+from runway.chart.mapping import resolve
+from runway.chart.spec import BuildOptions, ChartSpec
 from runway.chart.values import Listener
 from runway.errors import UsageError
 from runway.manifest.environment import RunwayEnvironment

@@ -6,9 +6,9 @@ import dataclasses
 
 from runway.errors import NotFoundError, PublishError
 from runway.publish.http import RetryPolicy
-from runway.publish.publish import read_back
 from runway.publish.registry import Registry, Release
 from runway.publish.stages import Stages
+from runway.publish.upload import read_back
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

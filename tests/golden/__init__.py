@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 from runway.chart.build import compile_service
-from runway.chart.resolve import BuildOptions
+from runway.chart.spec import BuildOptions
 from runway.manifest import loader
 
 ROOT = Path(__file__).resolve().parent.parent.parent

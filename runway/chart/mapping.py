@@ -1,4 +1,4 @@
-"""resolve: one manifest (any kind) → the chart's values and metadata, plus warnings.
+"""The mapping: one manifest (any kind) → the chart's values and metadata, plus warnings.
 
 This is where Runway's Cloud Run vocabulary becomes Kubernetes (docs/mapping.md): every
 decision of the mapping lives in this module, as pure functions over validated models.
@@ -6,13 +6,13 @@ decision of the mapping lives in this module, as pure functions over validated m
 
 from __future__ import annotations
 
-import dataclasses
 import re
 from importlib import resources
 from pathlib import PurePosixPath
 from typing import Any
 
 from runway.chart import values as v
+from runway.chart.spec import BuildOptions, ChartSpec
 from runway.errors import Diagnostic, Severity
 from runway.manifest import _types, kubernetes, models
 from runway.manifest.extensions import ALL_OFFERINGS, Exposure, Listener, Protocol
@@ -20,32 +20,6 @@ from runway.manifest.loader import Manifest, Service
 
 DEFAULT_MAX_REPLICAS = 10
 _CI_VARIABLE = re.compile(r"\$(\{)?[A-Z_][A-Z0-9_]*")
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class BuildOptions:
-    environment: str | None = None
-    image: str | None = None
-    version: str = "0.1.0"
-    app_version: str | None = None
-    gitlab_versions: str | None = None
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class ChartSpec:
-    """Everything the compile stage needs: no manifest vocabulary left."""
-
-    name: str
-    service: str
-    version: str
-    app_version: str
-    description: str
-    values: v.ChartValues
-    annotations: dict[str, str]
-    regions: tuple[str, ...]
-    warnings: tuple[Diagnostic, ...]
-    offerings: tuple[str, ...] = tuple(ALL_OFFERINGS)
-    offering_overrides: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
 
 
 def resolve(service: Service, options: BuildOptions) -> ChartSpec:
