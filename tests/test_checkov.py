@@ -19,8 +19,9 @@ import pytest
 from ruamel.yaml import YAML
 
 from runway import helm
-from runway.manifest.kubernetes import merge
-from runway.verify import PLACEHOLDER_IMAGE, representative_values
+from runway.common.kube import PLACEHOLDER_IMAGE
+from runway.common.mappings import merge
+from runway.verify import representative_values
 from tests.conftest import MANIFESTS, ROOT, run_cli
 
 CHECKOV = Path(

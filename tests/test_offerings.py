@@ -14,6 +14,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from runway import helm
+from runway.common.kube import pod_spec
 from runway.errors import ExitCode
 from runway.offerings import gke
 from runway.verify import hardening, kube
@@ -109,10 +110,7 @@ def test_images_lists_every_image_and_the_mirror_covers_them_all(
         },
     )
     pulled = {
-        c["image"]
-        for o in with_mirror
-        if (pod := hardening.pod_spec(o))
-        for c in pod.get("containers", [])
+        c["image"] for o in with_mirror if (pod := pod_spec(o)) for c in pod.get("containers", [])
     }
     assert all(image.startswith("mirror.internal/") for image in pulled), pulled
     assert mirrored <= pulled

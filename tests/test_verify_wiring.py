@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from runway.common.kube import pod_spec
 from runway.errors import ExitCode
 from runway.verify import cel, contracts, verify_chart, wiring
-from runway.verify.podview import pod_spec
 from runway.verify.together import Installed, check, load_objects, render
 from tests.chart_helpers import chart_from, objects
 from tests.conftest import MANIFESTS, run_cli

@@ -9,7 +9,6 @@ only ever reach values.yaml, as data.
 from __future__ import annotations
 
 import functools
-import io
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +17,11 @@ from typing import Any
 import jinja2
 import jinja2.sandbox
 from pydantic import BaseModel
-from ruamel.yaml import YAML
 
 from runway.chart import values as v
 from runway.chart.profiles import self_managed
 from runway.chart.spec import ChartSpec
+from runway.common.yamltext import yaml_text
 
 KUBE_VERSION = ">=1.29.0-0"
 
@@ -221,21 +220,3 @@ def _emit_plain(key: str, value: Any, pad: str) -> list[str]:
 
 def _scalar(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
-
-
-def yaml_text(data: Any) -> str:
-    """Block-style YAML of plain data, keys in the order given, multi-line strings as `|` blocks."""
-    out = io.StringIO()
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.width = 4096
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-    yaml.representer.add_representer(str, _represent_str)
-    yaml.representer.ignore_aliases = lambda _data: True  # shared objects are written out in full
-    yaml.dump(data, out)
-    return out.getvalue()
-
-
-def _represent_str(representer: Any, value: str) -> Any:
-    style = "|" if "\n" in value and value.endswith("\n") and " \n" not in value else None
-    return representer.represent_scalar("tag:yaml.org,2002:str", value, style=style)

@@ -132,16 +132,6 @@ class DeploymentBody(Strict):
         return self
 
 
-def merge(base: Any, override: Any) -> Any:
-    """Deep merge: mappings merge key by key, anything else (lists too) is replaced."""
-    if isinstance(base, dict) and isinstance(override, dict):
-        merged = dict(base)
-        for key, value in override.items():
-            merged[key] = merge(base[key], value) if key in base else value
-        return merged
-    return override
-
-
 def substitute_region(environment: dict[str, str], region: str) -> dict[str, str]:
     return {key: value.replace("${region}", region) for key, value in environment.items()}
 

@@ -18,6 +18,7 @@ from typing import Any
 
 import pydantic
 
+from runway.common.mappings import merge
 from runway.errors import Diagnostic, Severity, UsageError
 from runway.manifest import _types, kubernetes, literal_secrets, models
 from runway.manifest._yaml import Document, FieldPath, parse_documents, read_text
@@ -557,7 +558,7 @@ def _merge_deployment(
     diagnostics: list[Diagnostic],
 ) -> kubernetes.RunwayKubernetesService | None:
     base_spec = service.spec.model_dump(mode="json", by_alias=True, exclude_unset=True)
-    merged = kubernetes.merge(base_spec, body.spec)
+    merged = merge(base_spec, body.spec)
     try:
         return service.model_copy(
             update={"spec": kubernetes.KubeServiceSpec.model_validate(merged)}

@@ -14,7 +14,7 @@ import dataclasses
 import re
 from typing import Any
 
-from runway.manifest.kubernetes import merge
+from runway.common.mappings import merge
 
 FOLLOW_NEWEST = ">=0.0.0"
 """The semver range of "the newest version in this stage's repository"."""

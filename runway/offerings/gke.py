@@ -12,7 +12,7 @@ from typing import Any
 
 from runway.chart import profiles
 from runway.chart.spec import ChartSpec
-from runway.manifest.kubernetes import merge
+from runway.common.mappings import merge
 from runway.offerings import Offering
 from runway.offerings.overrides import offering_values
 

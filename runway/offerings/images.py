@@ -13,9 +13,8 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from runway.manifest.kubernetes import merge
-from runway.verify import PLACEHOLDER_IMAGE
-from runway.verify.hardening import pod_spec
+from runway.common.kube import PLACEHOLDER_IMAGE, pod_spec
+from runway.common.mappings import merge
 
 UNSET = "(image.repository, set at install)"
 _EVERY_POD = {

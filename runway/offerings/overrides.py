@@ -12,8 +12,8 @@ from pydantic import ValidationError
 
 from runway.chart import values as v
 from runway.chart.spec import ChartSpec
+from runway.common.mappings import merge
 from runway.errors import UsageError
-from runway.manifest.kubernetes import merge
 from runway.offerings import Offering
 
 

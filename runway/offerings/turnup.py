@@ -7,10 +7,10 @@ import json
 from typing import Any
 
 from runway import versions
-from runway.chart.compile import yaml_text
 from runway.chart.spec import ChartSpec
+from runway.common.mappings import merge
+from runway.common.yamltext import yaml_text
 from runway.errors import NotFoundError, UsageError
-from runway.manifest.kubernetes import merge
 from runway.offerings import Offering, flux
 from runway.offerings.overrides import offering_values
 from runway.publish.compatibility import newest_compatible, newest_in_range

@@ -9,15 +9,13 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from runway.common.kube import PLACEHOLDER_IMAGE
+from runway.common.mappings import merge
 from runway.errors import VerifyError
-from runway.manifest.kubernetes import merge
 
 LINT_KUBE_VERSION = "v1.31.0"
 RELEASE = "verify"
 NAMESPACE = "verify-ns"
-PLACEHOLDER_IMAGE = {
-    "image": {"repository": "registry.example.com/verify/placeholder", "tag": "1.0.0"}
-}
 
 
 @dataclasses.dataclass

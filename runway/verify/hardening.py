@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from runway.verify.podview import pod_spec
+from runway.common.kube import pod_spec
 
 MIN_UID = 10000
 
-__all__ = ["MIN_UID", "check", "pod_spec"]
+__all__ = ["MIN_UID", "check"]
 
 
 def check(obj: dict[str, Any]) -> list[str]:

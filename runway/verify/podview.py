@@ -12,7 +12,7 @@ import posixpath
 from collections.abc import Iterator
 from typing import Any
 
-WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "Pod", "CronJob"}
+from runway.common.kube import pod_spec
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -90,19 +90,6 @@ class Workload:
     @property
     def ref(self) -> str:
         return f"{self.kind}/{self.name}"
-
-
-def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
-    kind = obj.get("kind")
-    spec = obj.get("spec") or {}
-    if kind == "Pod":
-        return spec
-    if kind == "CronJob":
-        spec = ((spec.get("jobTemplate") or {}).get("spec")) or {}
-        return (spec.get("template") or {}).get("spec")
-    if kind in WORKLOADS:
-        return (spec.get("template") or {}).get("spec")
-    return None
 
 
 def pod_labels(obj: dict[str, Any]) -> dict[str, str]:

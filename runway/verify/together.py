@@ -48,7 +48,8 @@ class SystemReport:
 def render(chart: Path, namespace: str = NAMESPACE) -> Installed:
     """A chart with its default values, released under its own name (as INSTALL.md does)."""
     from runway import helm
-    from runway.verify import PLACEHOLDER_IMAGE, rendered_objects
+    from runway.common.kube import PLACEHOLDER_IMAGE
+    from runway.verify import rendered_objects
 
     yaml = YAML(typ="safe")
     meta = yaml.load((chart / "Chart.yaml").read_text()) or {}

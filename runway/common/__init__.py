@@ -1,0 +1,1 @@
+"""The bottom layer: small helpers several stages share. It imports no other runway module."""
