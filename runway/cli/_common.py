@@ -71,7 +71,7 @@ PLAIN_HTTP_OPTION = click.option(
 
 @contextlib.contextmanager
 def registry_session(url: str, plain_http: bool) -> Iterator[Registry]:
-    from runway.publish.registry import open_registry
+    from runway.publish.registries import open_registry
 
     registry = open_registry(url, plain_http=plain_http)
     try:

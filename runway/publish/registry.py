@@ -10,13 +10,8 @@
 from __future__ import annotations
 
 import dataclasses
-import os
-import re
-from collections.abc import Mapping
-from pathlib import Path
 from typing import Protocol
 
-from runway.errors import UsageError
 from runway.publish.archive import ChartArchive
 
 
@@ -58,33 +53,3 @@ class Registry(Protocol):
 def stage_chart_url(registry: str, stage: str, name: str) -> str:
     """Where chart `name` lives in `stage` of an OCI registry: `oci://HOST/PATH/STAGE/NAME`."""
     return f"{registry.rstrip('/')}/{stage}/{name}"
-
-
-_GITLAB = re.compile(r"^https?://[^/]+(/.*)?/api/v4/projects/[^/]+/packages/helm/?$")
-
-
-def open_registry(
-    url: str, *, plain_http: bool = False, environ: Mapping[str, str] | None = None
-) -> Registry:
-    from runway.publish.http import RetryPolicy
-
-    env = os.environ if environ is None else environ
-    retry = RetryPolicy.from_env(env)
-    if url.startswith("oci://"):
-        from runway.publish.oci import OciRegistry
-
-        return OciRegistry(url, plain_http=plain_http, retry=retry, environ=env)
-    if _GITLAB.match(url):
-        from runway.publish.gitlab import GitLabChannels
-
-        return GitLabChannels(url, retry=retry, environ=env)
-    if url.startswith(("http://", "https://")):
-        raise UsageError(
-            f"{url}: not a registry URL runway knows; use oci://HOST/PATH, "
-            "https://GITLAB/api/v4/projects/ID/packages/helm, or a directory"
-        )
-    if "://" in url and not url.startswith("file://"):
-        raise UsageError(f"{url}: unknown scheme; use oci://, https:// (GitLab) or file://")
-    from runway.publish.static import StaticRepository
-
-    return StaticRepository(Path(url.removeprefix("file://")))
