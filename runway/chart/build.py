@@ -20,7 +20,7 @@ from runway.chart.mapping import resolve
 from runway.chart.spec import BuildOptions, ChartSpec
 from runway.errors import Diagnostic, Severity
 from runway.manifest import _types
-from runway.manifest.loader import Service
+from runway.manifest.service import Service
 from runway.writer import remove_stale, write_text_atomic, write_tree_atomic
 
 CACHE_NAME = ".runway-build-cache.json"

@@ -16,7 +16,7 @@ from runway.chart.spec import BuildOptions, ChartSpec
 from runway.errors import Diagnostic, Severity
 from runway.manifest import _types, kubernetes, models
 from runway.manifest.extensions import ALL_OFFERINGS, Exposure, Listener, Protocol
-from runway.manifest.loader import Manifest, Service
+from runway.manifest.service import Manifest, Service
 
 DEFAULT_MAX_REPLICAS = 10
 _CI_VARIABLE = re.compile(r"\$(\{)?[A-Z_][A-Z0-9_]*")

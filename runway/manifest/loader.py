@@ -19,11 +19,10 @@ from typing import Any
 import pydantic
 
 from runway.common.mappings import merge
-from runway.errors import Diagnostic, Severity, UsageError
+from runway.errors import Diagnostic, UsageError
 from runway.manifest import _types, kubernetes, literal_secrets, models
 from runway.manifest._yaml import Document, FieldPath, parse_documents, read_text
-
-Manifest = models.RunwayService | models.RunwayServiceDev | kubernetes.RunwayKubernetesService
+from runway.manifest.service import LoadResult, Manifest, Service
 
 BASE_NAMES = ("runway.yml", "runway.yaml")
 KUBE_SERVICE_NAME = "default-values.yaml"
@@ -40,57 +39,6 @@ _KINDS: dict[str, tuple[type[pydantic.BaseModel], ...]] = {
     "RunwayKubernetesDeployment": (kubernetes.RunwayKubernetesDeployment,),
 }
 _API_VERSIONS = {models.API_V1, models.API_DEV}
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Service:
-    """One service as its directory describes it, for every environment it names."""
-
-    name: str
-    directory: str
-    base: Manifest | None
-    environments: dict[str, Manifest]
-    env_vars: dict[str, dict[str, str]]
-    deployments: dict[str, kubernetes.DeploymentBody]
-    files: tuple[str, ...]
-
-    @property
-    def kind(self) -> str:
-        manifest = self.base or next(iter(self.environments.values()))
-        return manifest.kind
-
-    def manifest(self, environment: str | None = None) -> Manifest:
-        """The manifest in force for an environment: its own file if it has one, else the base."""
-        if environment is not None and environment in self.environments:
-            return self.environments[environment]
-        if self.base is not None:
-            return self.base
-        known = ", ".join(sorted(self.environments)) or "none"
-        raise UsageError(
-            f"service {self.name!r} has no runway.yml; choose an environment with --env ({known})"
-        )
-
-    def summary(self) -> dict[str, object]:
-        manifest = self.base or next(iter(self.environments.values()))
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "apiVersion": manifest.apiVersion,
-            "directory": self.directory,
-            "environments": sorted(set(self.environments) | set(self.env_vars)),
-            "files": list(self.files),
-        }
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class LoadResult:
-    services: list[Service]
-    diagnostics: list[Diagnostic]
-    files: list[str]
-
-    @property
-    def ok(self) -> bool:
-        return not any(d.severity is Severity.ERROR for d in self.diagnostics)
 
 
 def load_paths(paths: Iterable[str | os.PathLike[str]]) -> LoadResult:

@@ -10,7 +10,7 @@ from pathlib import Path
 from runway.chart.spec import BuildOptions
 from runway.errors import ManifestError, UsageError
 from runway.manifest import loader
-from runway.manifest.loader import Service
+from runway.manifest.service import Service
 
 MANIFESTS = Path("manifests")
 
