@@ -21,7 +21,7 @@ from pydantic import BaseModel
 from runway.chart import values as v
 from runway.chart.profiles import self_managed
 from runway.chart.spec import ChartSpec
-from runway.common.yamltext import yaml_text
+from runway.common.yamlio import yaml_text
 
 KUBE_VERSION = ">=1.29.0-0"
 

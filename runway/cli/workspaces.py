@@ -70,7 +70,7 @@ def workspace_job(
     output: Path | None,
 ) -> None:
     """The workspace as one CI job (`workload`) for runners reached through the KAS tunnel."""
-    from runway.common.yamltext import yaml_text
+    from runway.common.yamlio import yaml_text
     from runway.workspace.ci_job import JobOptions, job
     from runway.workspace.devfile import load_devfile
     from runway.writer import write_text_atomic
@@ -138,7 +138,7 @@ def workspace_manifests(
     output: Path | None,
 ) -> None:
     """The workspace as the Kubernetes objects GitLab makes, for the agent to apply."""
-    from runway.common.yamltext import yaml_text
+    from runway.common.yamlio import yaml_text
     from runway.workspace.devfile import load_devfile
     from runway.workspace.kubernetes import (
         AGENTW_TOKEN_KEY,
@@ -209,7 +209,7 @@ def workspace_fleet(
     output: Path,
 ) -> None:
     """The workspace runner fleet (upstream GitLab Runner chart) as a Flux turn-up bundle."""
-    from runway.common.yamltext import yaml_text
+    from runway.common.yamlio import yaml_text
     from runway.errors import UsageError
     from runway.workspace import runner
     from runway.writer import write_tree_atomic

@@ -11,8 +11,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-from ruamel.yaml import YAML
-
+from runway.common import yamlio
 from runway.common.kube import PLACEHOLDER_IMAGE, pod_spec
 from runway.common.mappings import merge
 
@@ -37,11 +36,10 @@ class ChartImage:
 def _images(rendered: dict[str, str]) -> list[tuple[str, str]]:
     """(image, Kind/name container) in render order."""
     found: list[tuple[str, str]] = []
-    yaml = YAML(typ="safe")
     for template, text in sorted(rendered.items()):
         if not template.endswith((".yaml", ".yml")):
             continue
-        for obj in yaml.load_all(text):
+        for obj in yamlio.load_all(text):
             pod = pod_spec(obj) if isinstance(obj, dict) else None
             if pod is None:
                 continue

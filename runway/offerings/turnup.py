@@ -9,7 +9,7 @@ from typing import Any
 from runway import versions
 from runway.chart.spec import ChartSpec
 from runway.common.mappings import merge
-from runway.common.yamltext import yaml_text
+from runway.common.yamlio import yaml_text
 from runway.errors import NotFoundError, UsageError
 from runway.offerings import Offering, flux
 from runway.offerings.overrides import offering_values

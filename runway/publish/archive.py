@@ -17,9 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from runway.common import yamlio
 from runway.errors import PackageError
 from runway.writer import write_bytes_atomic
 
@@ -138,7 +138,7 @@ def parse_archive(path: Path, data: bytes, provenance: bytes | None = None) -> C
             f"{path}: corrupt chart archive ({err}); package it again with `runway package`"
         ) from None
     try:
-        metadata = YAML(typ="safe").load(chart_yaml)
+        metadata = yamlio.load(chart_yaml)
     except YAMLError as err:
         raise PackageError(f"{path}: Chart.yaml in the archive is not YAML: {err}") from None
     if not isinstance(metadata, dict) or not metadata.get("name") or not metadata.get("version"):

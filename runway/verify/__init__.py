@@ -7,8 +7,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml import YAML
-
+from runway.common import yamlio
 from runway.common.kube import PLACEHOLDER_IMAGE
 from runway.common.mappings import merge
 from runway.errors import VerifyError
@@ -128,12 +127,11 @@ def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
 
 def rendered_objects(rendered: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
     """(template, object) for every object Helm rendered, in template order."""
-    yaml = YAML(typ="safe")
     return [
         (template, obj)
         for template, text in sorted(rendered.items())
         if template.endswith((".yaml", ".yml"))
-        for obj in yaml.load_all(text)
+        for obj in yamlio.load_all(text)
         if obj
     ]
 
@@ -143,10 +141,9 @@ def verify_chart(chart: Path) -> ChartReport:
     from runway.verify import contracts, wiring
 
     report = ChartReport(chart=str(chart))
-    yaml = YAML(typ="safe")
     try:
-        defaults = yaml.load((chart / "values.yaml").read_text()) or {}
-        meta = yaml.load((chart / "Chart.yaml").read_text()) or {}
+        defaults = yamlio.load((chart / "values.yaml").read_text()) or {}
+        meta = yamlio.load((chart / "Chart.yaml").read_text()) or {}
     except (OSError, ValueError) as err:
         report.problems.append(f"cannot read the chart: {err}")
         return report
@@ -157,7 +154,7 @@ def verify_chart(chart: Path) -> ChartReport:
         "representative values": merge(base, representative_values(defaults)),
     }
     profiles = {
-        f"profile {path.stem}": merge(base, yaml.load(path.read_text()) or {})
+        f"profile {path.stem}": merge(base, yamlio.load(path.read_text()) or {})
         for path in sorted((chart / "profiles").glob("*.yaml"))
     }
     checked: dict[str, list[str]] = {}  # schema problems by object: shared objects are checked once

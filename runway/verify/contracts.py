@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from importlib import resources
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from runway import versions
+from runway.common import yamlio
 from runway.verify.podview import (
     ContainerView,
     Workload,
@@ -42,7 +42,7 @@ def load(name: str) -> dict[str, Any]:
             e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml")
         )
         raise KeyError(f"no contract named {name!r} (known: {', '.join(known)})")
-    data: dict[str, Any] = YAML(typ="safe").load(entry.read_text())
+    data: dict[str, Any] = yamlio.load(entry.read_text())
     return data
 
 
@@ -150,7 +150,7 @@ class _Context:
         obj = self.by_name.get(("ConfigMap", source.name))
         text = config_data(obj).get(source.key) if obj else None
         try:
-            config = YAML(typ="safe", pure=True).load((text or b"").decode())
+            config = yamlio.load_config((text or b"").decode())
         except YAMLError as err:
             return f"{where}: {path} is not YAML: {err}"
         if not isinstance(config, dict):

@@ -10,7 +10,8 @@ from typing import Any
 import jsonschema
 import kubernetes_validate.utils as k8s_utils
 import referencing
-from ruamel.yaml import YAML
+
+from runway.common import yamlio
 
 KUBERNETES_VERSIONS = ("1.30", "1.32", "1.34")
 
@@ -18,13 +19,12 @@ KUBERNETES_VERSIONS = ("1.30", "1.32", "1.34")
 @functools.cache
 def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) → openAPIV3Schema, from the CRDs shipped in runway/data/crds."""
-    yaml = YAML(typ="safe")
     found: dict[tuple[str, str], dict[str, Any]] = {}
     folder = resources.files("runway.data").joinpath("crds")
     for entry in sorted(folder.iterdir(), key=lambda e: e.name):
         if not entry.name.endswith(".yaml"):
             continue
-        crd = yaml.load(entry.read_text())
+        crd = yamlio.load(entry.read_text())
         group = crd["spec"]["group"]
         kind = crd["spec"]["names"]["kind"]
         for version in crd["spec"]["versions"]:

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ruamel.yaml import YAML
-
+from runway.common import yamlio
 from runway.errors import VerifyError
 from runway.verify import contracts
 from runway.verify.podview import index, workloads
@@ -51,9 +50,8 @@ def render(chart: Path, namespace: str = NAMESPACE) -> Installed:
     from runway.common.kube import PLACEHOLDER_IMAGE
     from runway.verify import rendered_objects
 
-    yaml = YAML(typ="safe")
-    meta = yaml.load((chart / "Chart.yaml").read_text()) or {}
-    defaults = yaml.load((chart / "values.yaml").read_text()) or {}
+    meta = yamlio.load((chart / "Chart.yaml").read_text()) or {}
+    defaults = yamlio.load((chart / "values.yaml").read_text()) or {}
     values = {} if (defaults.get("image") or {}).get("repository") else PLACEHOLDER_IMAGE
     name = str(meta.get("name", chart.name))
     rendered = helm.render(chart, values, name=name, namespace=namespace)
@@ -65,7 +63,7 @@ def render(chart: Path, namespace: str = NAMESPACE) -> Installed:
 def load_objects(path: Path) -> Installed:
     """Objects from a YAML file (e.g. `runway workspace manifests` output)."""
     try:
-        documents = list(YAML(typ="safe").load_all(path.read_text()))
+        documents = yamlio.load_all(path.read_text())
     except (OSError, ValueError) as err:
         raise VerifyError(f"{path}: cannot read objects: {err}") from None
     objects: list[dict[str, Any]] = []
@@ -166,7 +164,7 @@ def _agent_port(view: Any, objects: list[dict[str, Any]]) -> int | None:
     obj = index(objects).get(("ConfigMap", source.name)) if source else None
     if obj is None or source is None:
         return None
-    config = YAML(typ="safe", pure=True).load(str((obj.get("data") or {}).get(source.key, "")))
+    config = yamlio.load_config(str((obj.get("data") or {}).get(source.key, "")))
     address = str(((config or {}).get("agent") or {}).get("listen", {}).get("address", ""))
     text = address.rsplit(":", 1)[-1]
     return int(text) if text.isdigit() else None

@@ -14,9 +14,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from runway.common import yamlio
 from runway.verify.podview import (
     ContainerView,
     Workload,
@@ -208,7 +208,7 @@ def _path_keys(text: bytes | None) -> Iterator[tuple[str, str]]:
     if not text:
         return
     try:
-        data = YAML(typ="safe", pure=True).load(text.decode("utf-8", "replace"))
+        data = yamlio.load_config(text.decode("utf-8", "replace"))
     except YAMLError:
         return
     stack: list[tuple[str, Any]] = [("", data)]
