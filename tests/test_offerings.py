@@ -3,6 +3,7 @@ against Kubernetes schemas and CRDs, and passes the hardening rules."""
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import textwrap
@@ -15,7 +16,7 @@ from ruamel.yaml import YAML
 
 from runway import helm
 from runway.common.kube import pod_spec
-from runway.errors import ExitCode
+from runway.errors import ExitCode, NotFoundError
 from runway.offerings import gke
 from runway.verify import hardening, kube
 from tests.chart_helpers import chart_from
@@ -425,3 +426,41 @@ def test_no_file_or_log_we_write_holds_a_secret_value(tmp_path: Path) -> None:
         assert all(secret not in log for log in logs)
     secrets_yaml = (out / "kas" / "managed-self-hosted" / "secrets.yaml").read_text()
     assert "${RUNWAY_REGISTRATION_TOKEN}" in secrets_yaml
+
+
+def test_turnup_json_lists_the_files_it_wrote(tmp_path: Path) -> None:
+    result = run_cli(
+        "turnup", "kas", "--offering", "self-managed", "-o", str(tmp_path), "--format", "json"
+    )
+    assert result.exit_code == 0, result.stderr
+    payload = json.loads(result.stdout)
+    assert payload["service"] == "kas" and payload["offering"] == "self-managed"
+    assert payload["files"] == sorted(payload["files"]) and payload["files"]
+    for written in payload["files"]:
+        assert Path(written).is_file() and Path(written).parent == tmp_path
+
+
+def test_a_turnup_request_reads_the_registry_only_through_the_callers_function() -> None:
+    from runway.offerings import Offering
+    from runway.offerings.request import TurnupRequest, turn_up
+
+    asked: list[tuple[str, str, str]] = []
+
+    def releases(url: str, name: str, stage: str) -> list[Any]:
+        asked.append((url, name, stage))
+        return []
+
+    request = TurnupRequest(
+        service="kas",
+        offering=Offering.MANAGED_SELF_HOSTED,
+        registry="oci://registry.example.com/charts",
+        gitlab_url="https://gitlab.example.com",
+        offline=True,
+    )
+    offline = turn_up(request, releases, environ={})
+    assert asked == [], "--offline never reads the registry"
+    assert offline.stage == "stable" and offline.resolved is None and offline.files
+    pinned = dataclasses.replace(request, gitlab_version="17.9.0")
+    with pytest.raises(NotFoundError):
+        turn_up(pinned, releases, environ={})
+    assert asked == [("oci://registry.example.com/charts", "kas", "stable")]

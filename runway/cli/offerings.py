@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +16,9 @@ from runway.cli._common import (
     handle_errors,
     registry_session,
 )
+
+if TYPE_CHECKING:
+    from runway.publish.registry import Release
 
 
 @main.command()
@@ -57,7 +61,7 @@ def images(target: str, mirror: str | None, environment: str | None, fmt: str) -
     help="Default: dist/turnup/SERVICE/OFFERING",
 )
 @click.option("--env", "environment", help="Environment (gitlab-managed: required)")
-@click.option("--registry", "url", help="oci://HOST/PATH the charts are published to")
+@click.option("--registry", help="oci://HOST/PATH the charts are published to")
 @click.option("--stage", help="Stage to follow (default: the last stage)")
 @click.option(
     "--version", "version_range", help="Chart version range Flux follows (e.g. '>=1.2 <2')"
@@ -73,94 +77,40 @@ def images(target: str, mirror: str | None, environment: str | None, fmt: str) -
 @click.option("--project", help="gitlab-managed: GCP project (default gitlab-runway-ENV)")
 @click.option("--edge", type=click.Choice(["gateway", "ingress"]), help="gitlab-managed edge")
 @click.option("--offline", is_flag=True, help="Do not check the version range against the registry")
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @PLAIN_HTTP_OPTION
 @STAGES_OPTION
 @handle_errors
-def turnup(
-    service: str,
-    offering: str,
-    output: Path | None,
-    environment: str | None,
-    url: str | None,
-    stage: str | None,
-    version_range: str | None,
-    gitlab_version: str | None,
-    gitlab_url: str | None,
-    registration_url: str | None,
-    namespace: str | None,
-    pull_secret: str | None,
-    cosign_secret: str | None,
-    project: str | None,
-    edge: str | None,
-    offline: bool,
-    plain_http: bool,
-    stages: str | None,
-) -> None:
+def turnup(offering: str, fmt: str, **fields: Any) -> None:
     """Emit what turns SERVICE (a name in manifests/ or a manifest path) up in an offering."""
-    import os
-
-    from runway.chart.mapping import resolve
-    from runway.chart.spec import BuildOptions
-    from runway.errors import UsageError
-    from runway.offerings import Offering, gke
-    from runway.offerings import turnup as emit
-    from runway.offerings.overrides import check_supported
-    from runway.offerings.source import find_service
-    from runway.publish.registry import stage_chart_url
-    from runway.publish.stages import Stages
+    from runway.offerings import Offering
+    from runway.offerings.request import TurnupRequest, turn_up
     from runway.writer import write_tree_atomic
 
-    chosen = Offering(offering)
-    if chosen is Offering.GITLAB_MANAGED and not environment:
-        raise UsageError("--offering gitlab-managed needs --env ENV (the environment it runs in)")
-    spec = resolve(find_service(service), BuildOptions(environment=environment))
-    check_supported(spec, chosen)
-    order = Stages.parse(stages, os.environ)
-    follow = stage or order.names[-1]
-    order.index(follow)
-    chart_url = stage_chart_url(url or "oci://REGISTRY/charts", follow, spec.name)
-    target = output or Path("dist/turnup") / spec.name / chosen.value
-    if chosen is Offering.SELF_MANAGED:
-        files = emit.self_managed(spec, chart_url)
-    elif chosen is Offering.GITLAB_MANAGED:
-        assert environment is not None
-        description = gke.release_description(
-            spec,
-            environment=environment,
-            project=project,
-            chart_url=chart_url if url else None,
-            edge=edge,  # type: ignore[arg-type]
+    request = TurnupRequest(offering=Offering(offering), **fields)
+
+    def releases(url: str, name: str, stage: str) -> list[Release]:
+        with registry_session(url, request.plain_http) as registry:
+            return registry.releases(name, stage)
+
+    result = turn_up(request, releases)
+    if result.resolved:
+        click.echo(
+            f"{result.service} in {result.stage} resolves to {result.resolved} now", err=True
         )
-        files = emit.gitlab_managed(description)
-    else:
-        if not url or not url.startswith("oci://"):
-            raise UsageError(
-                "--offering managed-self-hosted needs --registry oci://HOST/PATH "
-                "(Flux pulls the chart from it)"
-            )
-        if not gitlab_url:
-            raise UsageError(
-                "--offering managed-self-hosted needs --gitlab-url "
-                "(the instance the service registers with)"
-            )
-        releases = None
-        if not offline or gitlab_version:
-            with registry_session(url, plain_http) as registry:
-                releases = registry.releases(spec.name, follow)
-        options, resolved = emit.bundle_options(
-            spec,
-            emit.ChartRequest(url, follow, version_range, gitlab_version),
-            releases,
-            gitlab_url=gitlab_url,
-            registration_url=registration_url,
-            namespace=namespace,
-            pull_secret=pull_secret,
-            cosign_secret=cosign_secret,
-            insecure=plain_http,
-        )
-        if resolved:
-            click.echo(f"{spec.name} in {follow} resolves to {resolved} now", err=True)
-        files = emit.managed_self_hosted(spec, options, resolved)
-    write_tree_atomic(target, files)
-    for name in sorted(files):
-        click.echo(str(target / name))
+    write_tree_atomic(result.target, result.files)
+    written = [str(result.target / name) for name in sorted(result.files)]
+    if fmt == "json":
+        payload = {
+            "service": result.service,
+            "offering": result.offering.value,
+            "stage": result.stage,
+            "resolved": result.resolved,
+            "files": written,
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
+    for path in written:
+        click.echo(path)
