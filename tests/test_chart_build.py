@@ -208,3 +208,31 @@ def test_rebuild_cache_skips_compiling_and_notices_changes(tmp_path: Path) -> No
     (out / build.CACHE_NAME).write_text("{not json")
     (rebuilt,) = build.build_services(loader.load_paths([source]).services, options, out)
     assert not rebuilt.changed  # corrupt cache counts as empty; identical bytes are not rewritten
+
+
+def test_a_build_request_returns_the_diagnostics_and_writes_nothing_when_invalid(
+    tmp_path: Path,
+) -> None:
+    from runway.chart.build import BuildRequest, build
+    from runway.chart.spec import BuildOptions
+    from runway.errors import UsageError
+
+    source = tmp_path / "svc"
+    source.mkdir()
+    (source / "runway.yml").write_text(
+        "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: svc}\n"
+        "spec: {container_port: eighty}\n"
+    )
+    out = tmp_path / "charts"
+    result = build(BuildRequest((source,), out, BuildOptions()))
+    assert not result.loaded.ok and result.charts == []
+    assert any("container_port" in d.render() for d in result.loaded.diagnostics)
+    assert not out.exists()
+    (source / "runway.yml").write_text(
+        "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: svc}\n"
+        "spec: {container_port: 8080}\n"
+    )
+    built = build(BuildRequest((source,), out, BuildOptions(image="registry.example.com/svc:1")))
+    assert [c.name for c in built.charts] == ["svc"] and (out / "svc" / "Chart.yaml").is_file()
+    with pytest.raises(UsageError):
+        build(BuildRequest((source,), out, BuildOptions(version="one")))

@@ -14,13 +14,13 @@ import hashlib
 import json
 from pathlib import Path
 
-from runway import __version__
+from runway import __version__, versions
 from runway.chart.compile import TEMPLATES, compile_chart
 from runway.chart.mapping import resolve
 from runway.chart.spec import BuildOptions, ChartSpec
-from runway.errors import Diagnostic, Severity
-from runway.manifest import _types
-from runway.manifest.service import Service
+from runway.errors import Diagnostic, Severity, UsageError
+from runway.manifest import _types, loader
+from runway.manifest.service import LoadResult, Service
 from runway.writer import remove_stale, write_text_atomic, write_tree_atomic
 
 CACHE_NAME = ".runway-build-cache.json"
@@ -32,6 +32,38 @@ class BuiltChart:
     path: Path
     changed: bool
     warnings: tuple[Diagnostic, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BuildRequest:
+    """What `runway build` was asked for: where the manifests are, where charts go, and how."""
+
+    paths: tuple[Path, ...]
+    output: Path
+    options: BuildOptions
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class BuildResult:
+    """The manifests as loaded (with every diagnostic) and, when they were valid, the charts."""
+
+    loaded: LoadResult
+    charts: list[BuiltChart]
+
+
+def build(request: BuildRequest) -> BuildResult:
+    """Load, check and build: nothing is written unless every manifest is valid."""
+    options = request.options
+    try:
+        versions.parse_version(options.version)
+        if options.gitlab_versions:
+            versions.parse_range(options.gitlab_versions)
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    loaded = loader.load_paths(request.paths)
+    if not loaded.ok:
+        return BuildResult(loaded, [])
+    return BuildResult(loaded, build_services(loaded.services, options, request.output))
 
 
 def compile_service(service: Service, options: BuildOptions) -> tuple[ChartSpec, dict[str, bytes]]:

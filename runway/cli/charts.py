@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Any
@@ -118,39 +117,35 @@ def build(
     verify: bool,
 ) -> None:
     """Compile manifests into Helm charts under OUTPUT/<name>/ (default: every service in manifests/, else .runway/)."""
-    from runway import versions
-    from runway.chart import build as chart_build
+    from runway.chart.build import BuildRequest
+    from runway.chart.build import build as build_charts
     from runway.chart.spec import BuildOptions
-    from runway.errors import UsageError
-    from runway.manifest import loader
+    from runway.errors import InvalidInputError
 
-    try:
-        versions.parse_version(version)
-        if gitlab_versions:
-            versions.parse_range(gitlab_versions)
-    except ValueError as err:
-        raise UsageError(str(err)) from None
-    result = loader.load_paths(paths or (default_manifests(),))
-    for diagnostic in result.diagnostics:
-        click.echo(diagnostic.render(), err=True)
-    if not result.ok:
-        from runway.errors import InvalidInputError
-
-        raise InvalidInputError("manifests are invalid; nothing was built")
-    options = BuildOptions(environment, image, version, app_version, gitlab_versions)
     started = time.monotonic()
-    built = chart_build.build_services(result.services, options, output)
-    for chart in built:
+    result = build_charts(
+        BuildRequest(
+            paths or (default_manifests(),),
+            output,
+            BuildOptions(environment, image, version, app_version, gitlab_versions),
+        )
+    )
+    for diagnostic in result.loaded.diagnostics:
+        click.echo(diagnostic.render(), err=True)
+    if not result.loaded.ok:
+        raise InvalidInputError("manifests are invalid; nothing was built")
+    for chart in result.charts:
         for warning in chart.warnings:
             click.echo(warning.render(), err=True)
         click.echo(f"{'built' if chart.changed else 'unchanged'} {chart.path}")
-    changed = sum(chart.changed for chart in built)
+    changed = sum(chart.changed for chart in result.charts)
     click.echo(
-        f"built {changed}, {len(built) - changed} unchanged in {time.monotonic() - started:.1f} s",
+        f"built {changed}, {len(result.charts) - changed} unchanged in "
+        f"{time.monotonic() - started:.1f} s",
         err=True,
     )
     if verify:
-        _verify_and_report([chart.path for chart in built])
+        _verify_and_report([chart.path for chart in result.charts])
 
 
 @main.command(name="verify")
@@ -207,23 +202,12 @@ def _verify_and_report(charts: list[Path]) -> None:
 
 
 def _verify_each(charts: list[Path]) -> int:
-    """Verify charts on every core (processes; Helm's engine is not shared across threads),
-    each reported as soon as it and those before it are done, in the order given."""
-    from runway.verify import verify_chart
+    from runway.verify import verify_charts
 
-    workers = min(len(charts), os.cpu_count() or 1)
-    failed = 0
-    if workers > 1:
-        import concurrent.futures
-        import multiprocessing
-
-        context = multiprocessing.get_context("spawn")
-        with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-            for chart, report in zip(charts, pool.map(verify_chart, charts), strict=True):
-                failed += _chart_report(chart, report)
-    else:
-        failed = sum(_chart_report(chart, verify_chart(chart)) for chart in charts)
-    return failed
+    return sum(
+        _chart_report(chart, report)
+        for chart, report in zip(charts, verify_charts(charts), strict=True)
+    )
 
 
 def _chart_report(chart: Path, report: Any) -> int:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -245,3 +247,18 @@ def _check_form(
         report.problems.extend(f"{label}: {p}" for p in hardening.check(obj))
         report.problems.extend(f"{label}: {p}" for p in cel.check(obj))
     return malformed
+
+
+def verify_charts(charts: list[Path]) -> Iterator[ChartReport]:
+    """Verify charts on every core (processes: Helm's engine is not shared across threads),
+    yielding each report, in the order given, as soon as it and those before it are done."""
+    workers = min(len(charts), os.cpu_count() or 1)
+    if workers <= 1:
+        yield from map(verify_chart, charts)
+        return
+    import concurrent.futures
+    import multiprocessing
+
+    context = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        yield from pool.map(verify_chart, charts)
