@@ -236,3 +236,25 @@ def test_a_build_request_returns_the_diagnostics_and_writes_nothing_when_invalid
     assert [c.name for c in built.charts] == ["svc"] and (out / "svc" / "Chart.yaml").is_file()
     with pytest.raises(UsageError):
         build(BuildRequest((source,), out, BuildOptions(version="one")))
+
+
+def test_build_json_is_one_document_with_the_same_exit_code(tmp_path: Path) -> None:
+    import json
+
+    source = tmp_path / "svc"
+    source.mkdir()
+    (source / "runway.yml").write_text(
+        "apiVersion: runway/v1\nkind: RunwayService\nmetadata: {name: svc}\n"
+        "spec: {container_port: eighty}\n"
+    )
+    out = tmp_path / "charts"
+    invalid = run_cli("build", str(source), "-o", str(out), "--format", "json")
+    assert invalid.exit_code == ExitCode.INVALID_INPUT
+    document = json.loads(invalid.stdout)
+    assert document["valid"] is False and document["charts"] == []
+    assert document["diagnostics"][0]["field"].startswith("spec.container_port")
+    built = run_cli("build", str(MANIFESTS / "kas"), "-o", str(out), "--format", "json")
+    assert built.exit_code == 0, built.stderr
+    document = json.loads(built.stdout)
+    assert [c["name"] for c in document["charts"]] == ["kas"]
+    assert [(v["chart"], v["ok"]) for v in document["verified"]] == [(str(out / "kas"), True)]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from pathlib import Path
@@ -105,6 +106,14 @@ def schema(kind: str | None, output: Path | None) -> None:
     show_default=True,
     help="Lint, render and check every chart",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one document on stdout with the diagnostics, the charts and their verification",
+)
 @handle_errors
 def build(
     paths: tuple[Path, ...],
@@ -115,6 +124,7 @@ def build(
     app_version: str | None,
     gitlab_versions: str | None,
     verify: bool,
+    fmt: str,
 ) -> None:
     """Compile manifests into Helm charts under OUTPUT/<name>/ (default: every service in manifests/, else .runway/)."""
     from runway.chart.build import BuildRequest
@@ -130,6 +140,9 @@ def build(
             BuildOptions(environment, image, version, app_version, gitlab_versions),
         )
     )
+    if fmt == "json":
+        _build_json(result, verify)
+        return
     for diagnostic in result.loaded.diagnostics:
         click.echo(diagnostic.render(), err=True)
     if not result.loaded.ok:
@@ -186,6 +199,35 @@ def verify_command(charts: tuple[Path, ...], together: bool) -> None:
         from runway.errors import VerifyError
 
         raise VerifyError(f"{failed} check(s) failed verification")
+
+
+def _build_json(result: Any, verify: bool) -> None:
+    """The build as one JSON document; the exit code is the same as in text."""
+    from runway.errors import InvalidInputError, VerifyError
+    from runway.verify import verify_charts
+
+    paths = [chart.path for chart in result.charts]
+    reports = list(verify_charts(paths)) if verify and paths else []
+    payload = {
+        "valid": result.loaded.ok,
+        "diagnostics": [d.as_dict() for d in result.loaded.diagnostics],
+        "charts": [
+            {
+                "name": chart.name,
+                "path": str(chart.path),
+                "changed": chart.changed,
+                "warnings": [w.as_dict() for w in chart.warnings],
+            }
+            for chart in result.charts
+        ],
+        "verified": [dataclasses.asdict(report) | {"ok": report.ok} for report in reports],
+    }
+    click.echo(json.dumps(payload, indent=2))
+    if not result.loaded.ok:
+        raise InvalidInputError("manifests are invalid; nothing was built")
+    failed = sum(not report.ok for report in reports)
+    if failed:
+        raise VerifyError(f"{failed} chart(s) failed verification")
 
 
 def _verify_and_report(charts: list[Path]) -> None:
