@@ -133,13 +133,43 @@ def manifests(workspace: Workspace, options: ManifestOptions) -> list[dict[str, 
         "labels": selector,
         "annotations": workspace_annotations(options),
     }
-    project_source = f"{start.DATA_PATH}/{options.project_path}"
-    common_env = [
-        {"name": "PROJECTS_ROOT", "value": start.DATA_PATH},
-        {"name": "PROJECT_SOURCE", "value": project_source},
+    volumes, claims = _volumes(workspace, options, meta)
+    return [
+        {
+            "apiVersion": "v1",
+            "kind": "ServiceAccount",
+            "metadata": {"name": ws, **meta},
+            "automountServiceAccountToken": False,
+        },
+        *claims,
+        {
+            "apiVersion": "v1",
+            "kind": "ConfigMap",
+            "metadata": {"name": f"{ws}-scripts-configmap", **meta},
+            "data": {"gl-poststart-commands.sh": "#!/bin/sh\n" + start.KUBERNETES_POSTSTART},
+        },
+        _deployment(workspace, options, meta, volumes),
+        _service(workspace, ws, meta, selector),
+        _network_policy(options, meta, selector),
     ]
-    data_mount = {"name": DATA_VOLUME, "mountPath": start.DATA_PATH}
-    variables_mount = {"name": VARIABLES_VOLUME, "mountPath": VARIABLES_PATH}
+
+
+_DATA_MOUNT = {"name": DATA_VOLUME, "mountPath": start.DATA_PATH}
+_VARIABLES_MOUNT = {"name": VARIABLES_VOLUME, "mountPath": VARIABLES_PATH}
+
+
+def _common_env(options: ManifestOptions) -> list[dict[str, str]]:
+    return [
+        {"name": "PROJECTS_ROOT", "value": start.DATA_PATH},
+        {"name": "PROJECT_SOURCE", "value": f"{start.DATA_PATH}/{options.project_path}"},
+    ]
+
+
+def _volumes(
+    workspace: Workspace, options: ManifestOptions, meta: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The pod's volumes and the PersistentVolumeClaims behind them."""
+    ws = options.workspace
     volumes: list[dict[str, Any]] = [
         {"name": DATA_VOLUME, "persistentVolumeClaim": {"claimName": f"{ws}-{DATA_VOLUME}"}},
         {
@@ -166,9 +196,14 @@ def manifests(workspace: Workspace, options: ManifestOptions) -> list[dict[str, 
             volumes.append(
                 {"name": volume.name, "persistentVolumeClaim": {"claimName": f"{ws}-{volume.name}"}}
             )
+    return volumes, claims
+
+
+def _main_container(workspace: Workspace, options: ManifestOptions) -> dict[str, Any]:
+    ws = options.workspace
     main_env = [
         {"name": "GL_TOOLS_DIR", "value": start.TOOLS_DIR},
-        *common_env,
+        *_common_env(options),
         {"name": "GL_PROJECT_URL", "value": options.project_url},
         {"name": "GL_PROJECT_REF", "value": options.project_ref},
         {"name": start.TOKEN_VARIABLE, "value": f"{VARIABLES_PATH}/{AGENTW_TOKEN_KEY}"},
@@ -192,8 +227,8 @@ def manifests(workspace: Workspace, options: ManifestOptions) -> list[dict[str, 
         "resources": _resources(workspace.main),
         "securityContext": _container_security_context(),
         "volumeMounts": [
-            data_mount,
-            variables_mount,
+            dict(_DATA_MOUNT),
+            dict(_VARIABLES_MOUNT),
             {"name": SCRIPTS_VOLUME, "mountPath": SCRIPTS_PATH},
             *_mounts(workspace.main),
         ],
@@ -204,21 +239,33 @@ def manifests(workspace: Workspace, options: ManifestOptions) -> list[dict[str, 
         },
     }
     _command(main, workspace.main)
+    return main
+
+
+def _sidecars(workspace: Workspace, options: ManifestOptions) -> list[dict[str, Any]]:
     sidecars = []
     for container in workspace.others:
         sidecar: dict[str, Any] = {
             "name": container.name,
             "image": container.image,
             "imagePullPolicy": "IfNotPresent",
-            "env": [*common_env, *({"name": k, "value": v} for k, v in container.env.items())],
+            "env": [
+                *_common_env(options),
+                *({"name": k, "value": v} for k, v in container.env.items()),
+            ],
             "ports": [_port(e.name, e.port) for e in container.endpoints],
             "resources": _resources(container),
             "securityContext": _container_security_context(),
-            "volumeMounts": [data_mount, variables_mount, *_mounts(container)],
+            "volumeMounts": [dict(_DATA_MOUNT), dict(_VARIABLES_MOUNT), *_mounts(container)],
         }
         _command(sidecar, container)
         sidecars.append(sidecar)
-    injector = {
+    return sidecars
+
+
+def _injector(options: ManifestOptions) -> dict[str, Any]:
+    """The init container that copies GitLab's tools (editor, agentw) into the data volume."""
+    return {
         "name": INJECTOR,
         "image": options.tools_image,
         "imagePullPolicy": "IfNotPresent",
@@ -228,9 +275,19 @@ def manifests(workspace: Workspace, options: ManifestOptions) -> list[dict[str, 
             "limits": {"cpu": "500m", "memory": "512Mi"},
         },
         "securityContext": _container_security_context(),
-        "volumeMounts": [data_mount],
+        "volumeMounts": [dict(_DATA_MOUNT)],
     }
-    deployment = {
+
+
+def _deployment(
+    workspace: Workspace,
+    options: ManifestOptions,
+    meta: dict[str, Any],
+    volumes: list[dict[str, Any]],
+) -> dict[str, Any]:
+    ws = options.workspace
+    selector = meta["labels"]
+    return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
         "metadata": {"name": ws, **meta},
@@ -250,44 +307,35 @@ def manifests(workspace: Workspace, options: ManifestOptions) -> list[dict[str, 
                         "fsGroupChangePolicy": "OnRootMismatch",
                         "seccompProfile": {"type": "RuntimeDefault"},
                     },
-                    "initContainers": [injector],
-                    "containers": [main, *sidecars],
+                    "initContainers": [_injector(options)],
+                    "containers": [
+                        _main_container(workspace, options),
+                        *_sidecars(workspace, options),
+                    ],
                     "volumes": volumes,
                 },
             },
         },
     }
-    service_ports = [
+
+
+def _service(
+    workspace: Workspace, ws: str, meta: dict[str, Any], selector: dict[str, str]
+) -> dict[str, Any]:
+    ports = [
         {"name": "editor-server", "port": start.EDITOR_PORT, "targetPort": start.EDITOR_PORT},
         {"name": "ssh-server", "port": start.SSH_PORT, "targetPort": start.SSH_PORT},
     ]
     for container in (workspace.main, *workspace.others):
-        service_ports += [
+        ports += [
             {"name": e.name[:15], "port": e.port, "targetPort": e.port} for e in container.endpoints
         ]
-    return [
-        {
-            "apiVersion": "v1",
-            "kind": "ServiceAccount",
-            "metadata": {"name": ws, **meta},
-            "automountServiceAccountToken": False,
-        },
-        *claims,
-        {
-            "apiVersion": "v1",
-            "kind": "ConfigMap",
-            "metadata": {"name": f"{ws}-scripts-configmap", **meta},
-            "data": {"gl-poststart-commands.sh": "#!/bin/sh\n" + start.KUBERNETES_POSTSTART},
-        },
-        deployment,
-        {
-            "apiVersion": "v1",
-            "kind": "Service",
-            "metadata": {"name": ws, **meta},
-            "spec": {"type": "ClusterIP", "selector": selector, "ports": service_ports},
-        },
-        _network_policy(options, meta, selector),
-    ]
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": ws, **meta},
+        "spec": {"type": "ClusterIP", "selector": selector, "ports": ports},
+    }
 
 
 def _network_policy(
