@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from runway.common import contract_data
 from runway.common.kube import pod_spec
 from runway.errors import ExitCode
 from runway.verify import cel, contracts, verify_chart, wiring
@@ -562,4 +563,4 @@ def test_contract_names_match_the_manifest_model() -> None:
 
     from runway.manifest.models import CONTRACT
 
-    assert sorted(get_args(CONTRACT)) == contracts.names()
+    assert sorted(get_args(CONTRACT)) == contract_data.names()

@@ -8,6 +8,7 @@ from typing import Any
 
 from runway import versions
 from runway.chart.spec import ChartSpec
+from runway.common import contract_data
 from runway.common.mappings import merge
 from runway.common.yamlio import yaml_text
 from runway.errors import NotFoundError, UsageError
@@ -53,10 +54,8 @@ def customer_values(spec: ChartSpec) -> dict[str, Any]:
 
 def _customer_config(spec: ChartSpec) -> dict[str, dict[str, Any]]:
     """The config keys the component's contract says an installation sets (KAS: its GitLab)."""
-    from runway.verify import contracts
-
-    name = spec.annotations.get(contracts.ANNOTATION)
-    keys = contracts.load(name).get("customer_config") or [] if name else []
+    name = spec.annotations.get(contract_data.ANNOTATION)
+    keys = contract_data.load(name).get("customer_config") or [] if name else []
     found: dict[str, dict[str, Any]] = {}
     for item in spec.values.configFiles:
         for dotted in keys:

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from runway.common import yamlio
+from runway.common import contract_data, yamlio
 from runway.common.kube import PLACEHOLDER_IMAGE
 from runway.common.mappings import merge
 from runway.errors import VerifyError
@@ -197,13 +197,11 @@ def verify_chart(chart: Path) -> ChartReport:
 
 def _contract(meta: dict[str, Any], report: ChartReport) -> str:
     """The component contract Chart.yaml names, or "" (reported) when runway does not know it."""
-    from runway.verify import contracts
-
-    contract = str((meta.get("annotations") or {}).get(contracts.ANNOTATION, ""))
-    if contract and contract not in contracts.names():
+    contract = str((meta.get("annotations") or {}).get(contract_data.ANNOTATION, ""))
+    if contract and contract not in contract_data.names():
         report.problems.append(
             f"Chart.yaml names contract {contract!r}, which runway does not know "
-            f"(known: {', '.join(contracts.names())})"
+            f"(known: {', '.join(contract_data.names())})"
         )
         return ""
     return contract

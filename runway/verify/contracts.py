@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 from collections.abc import Iterator
-from importlib import resources
 from typing import Any
 
 from ruamel.yaml.error import YAMLError
 
 from runway import versions
 from runway.common import yamlio
+from runway.common.contract_data import load
 from runway.verify.podview import (
     ContainerView,
     Workload,
@@ -29,28 +28,7 @@ from runway.verify.podview import (
 )
 from runway.verify.wiring import flags, routes
 
-ANNOTATION = "runway.gitlab.com/contract"
 _SERVING = ("Deployment", "StatefulSet", "DaemonSet")
-
-
-@functools.cache
-def load(name: str) -> dict[str, Any]:
-    folder = resources.files("runway.data").joinpath("contracts")
-    entry = folder.joinpath(f"{name}.yaml")
-    if not entry.is_file():
-        known = sorted(
-            e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml")
-        )
-        raise KeyError(f"no contract named {name!r} (known: {', '.join(known)})")
-    data: dict[str, Any] = yamlio.load(entry.read_text())
-    return data
-
-
-def names() -> list[str]:
-    folder = resources.files("runway.data").joinpath("contracts")
-    return sorted(
-        e.name.removesuffix(".yaml") for e in folder.iterdir() if e.name.endswith(".yaml")
-    )
 
 
 def main_container(objects: list[dict[str, Any]]) -> tuple[Workload, ContainerView] | None:

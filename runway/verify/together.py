@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from runway.common import yamlio
+from runway.common import contract_data, yamlio
 from runway.errors import VerifyError
 from runway.verify import contracts
 from runway.verify.podview import index, workloads
@@ -56,7 +56,7 @@ def render(chart: Path, namespace: str = NAMESPACE) -> Installed:
     name = str(meta.get("name", chart.name))
     rendered = helm.render(chart, values, name=name, namespace=namespace)
     objects = [obj for _, obj in rendered_objects(rendered)]
-    contract = str((meta.get("annotations") or {}).get(contracts.ANNOTATION, ""))
+    contract = str((meta.get("annotations") or {}).get(contract_data.ANNOTATION, ""))
     return Installed(name, objects, contract)
 
 
@@ -102,7 +102,7 @@ def _kas_addresses(parts: list[Installed]) -> Iterator[str]:
     for part in parts:
         if not part.contract:
             continue
-        flag = (contracts.load(part.contract).get("flags") or {}).get("kas_address")
+        flag = (contract_data.load(part.contract).get("flags") or {}).get("kas_address")
         found = contracts.main_container(part.objects) if flag else None
         if not flag or found is None:
             continue
@@ -158,7 +158,7 @@ def _is_agent_listener(part: Installed, port: int | None, via: str) -> Iterator[
 
 
 def _agent_port(view: Any, objects: list[dict[str, Any]]) -> int | None:
-    spec = contracts.load("kas")["config"]
+    spec = contract_data.load("kas")["config"]
     path = dict(flags(view.args())).get(spec["flag"])
     source = view.source_of(path) if path else None
     obj = index(objects).get(("ConfigMap", source.name)) if source else None
