@@ -279,7 +279,7 @@ def _label_value(value: str) -> str:
 
 def load_environment(path: Path) -> RunwayEnvironment:
     """Load and validate one environment file; ManifestError carries every located problem."""
-    from runway.manifest.loader import pydantic_diagnostics
+    from runway.manifest.diagnostics import pydantic_diagnostics
 
     display = str(path)
     document = load_single_document(path, what="environment files")
