@@ -149,6 +149,14 @@ def test_verify_fails_a_broken_chart(tmp_path: Path) -> None:
     assert any("PodDisruptionBudget" in p and "maxUnavailabel" in p for p in report.problems)
     result = run_cli("verify", str(broken))
     assert result.exit_code == ExitCode.VERIFY_FAILED and "FAILED" in result.stdout
+    as_json = run_cli("verify", str(chart), str(broken), "--format", "json")
+    assert as_json.exit_code == ExitCode.VERIFY_FAILED
+    import json
+
+    document = json.loads(as_json.stdout)
+    assert [c["ok"] for c in document["charts"]] == [True, False]
+    assert any("root filesystem is writable" in p for p in document["charts"][1]["problems"])
+    assert document["together"] is None
 
 
 def test_chart_files(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ so the charts are judged against the upstream contracts kept in runway/data/cont
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -554,6 +555,11 @@ def test_verify_together_on_the_command_line(shipped: Path, tmp_path: Path) -> N
     failed = run_cli("verify", "--together", *charts, str(stray))
     assert failed.exit_code == ExitCode.VERIFY_FAILED
     assert "ws.yaml: Service/ws lacks label agent.gitlab.com/id" in failed.stderr
+    as_json = run_cli("verify", "--together", *charts, str(stray), "--format", "json")
+    assert as_json.exit_code == ExitCode.VERIFY_FAILED
+    document = json.loads(as_json.stdout)
+    assert all(c["ok"] for c in document["charts"]) and document["together"]["ok"] is False
+    assert any("Service/ws lacks label" in p for p in document["together"]["problems"])
     usage = run_cli("verify", str(stray))
     assert usage.exit_code == 2 and "only --together takes files" in usage.stderr
 

@@ -169,8 +169,16 @@ def build(
     help="Also check the charts as one installed system (agentk reaches KAS, hosts, workspace "
     "Services); a YAML file among them adds objects made elsewhere (runway workspace manifests)",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: every chart's report (and the system's) as one document on stdout",
+)
 @handle_errors
-def verify_command(charts: tuple[Path, ...], together: bool) -> None:
+def verify_command(charts: tuple[Path, ...], together: bool, fmt: str) -> None:
     """Lint, render and check charts (default: every chart under dist/charts/)."""
     from runway.errors import UsageError
 
@@ -184,6 +192,9 @@ def verify_command(charts: tuple[Path, ...], together: bool) -> None:
     for directory in directories:
         if not (directory / "Chart.yaml").is_file():
             raise UsageError(f"{directory} is not a chart (no Chart.yaml)")
+    if fmt == "json":
+        _verify_json(directories, files if together else None)
+        return
     failed = _verify_each(directories)
     if together:
         from runway.verify import together as system
@@ -228,6 +239,29 @@ def _build_json(result: Any, verify: bool) -> None:
     failed = sum(not report.ok for report in reports)
     if failed:
         raise VerifyError(f"{failed} chart(s) failed verification")
+
+
+def _verify_json(directories: list[Path], together_files: list[Path] | None) -> None:
+    """Every report as one JSON document; the exit code is the same as in text."""
+    from runway.errors import VerifyError
+    from runway.verify import verify_charts
+
+    reports = list(verify_charts(directories))
+    system = None
+    if together_files is not None:
+        from runway.verify import together
+
+        parts = [together.render(d) for d in directories]
+        parts += [together.load_objects(f) for f in together_files]
+        system = together.check(parts)
+    payload = {
+        "charts": [dataclasses.asdict(r) | {"ok": r.ok} for r in reports],
+        "together": dataclasses.asdict(system) | {"ok": system.ok} if system else None,
+    }
+    click.echo(json.dumps(payload, indent=2))
+    failed = sum(not r.ok for r in reports) + (0 if system is None or system.ok else 1)
+    if failed:
+        raise VerifyError(f"{failed} check(s) failed verification")
 
 
 def _verify_and_report(charts: list[Path]) -> None:
