@@ -174,3 +174,16 @@ def test_a_directory_that_is_not_a_chart_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "not a chart directory (no Chart.yaml)" in result.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_package_json_names_each_archive_and_its_digest(chart: Path, tmp_path: Path) -> None:
+    import json
+
+    from runway.publish.archive import read_archive
+
+    result = run_cli("package", str(chart), "-o", str(tmp_path), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    (entry,) = json.loads(result.stdout)
+    assert entry["name"] == "kas" and entry["signed"] is False
+    assert entry["digest"] == read_archive(Path(entry["path"])).digest
+    assert entry["digest"].startswith("sha256:")

@@ -437,3 +437,31 @@ def test_a_helm_or_docker_registry_login_is_used(
     )
     assert published.exit_code == 0, published.stderr
     assert password not in published.stdout + published.stderr
+
+
+def test_package_publish_and_promote_speak_json(
+    registry: Registry, repo: str, archives: Archives
+) -> None:
+    kas = archives("kas", "1.0.0")
+    published = run_cli(
+        "publish",
+        str(kas),
+        "--to",
+        registry.url(repo),
+        "--plain-http",
+        "--format",
+        "json",
+        env=QUICK_RETRY,
+    )
+    assert published.exit_code == 0, published.stderr
+    (entry,) = json.loads(published.stdout)
+    assert entry["name"] == "kas" and entry["version"] == "1.0.0" and entry["action"] == "publish"
+    assert entry["digest"] == read_archive(kas).digest
+    assert entry["reference"].endswith("/canary/kas")
+    promoted = _promote(registry, repo, "1.0.0", "stable", "--format", "json")
+    assert promoted.exit_code == 0, promoted.stderr
+    document = json.loads(promoted.stdout)
+    assert document["promoted"] is True and document["from"] == "canary"
+    assert document["release"]["digest"] == entry["digest"]
+    again = _promote(registry, repo, "1.0.0", "stable", "--format", "json")
+    assert json.loads(again.stdout)["promoted"] is False

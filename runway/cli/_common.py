@@ -61,6 +61,14 @@ STAGES_OPTION = click.option(
     "--stages",
     help="Ordered stages, comma-separated (default: RUNWAY_STAGES, else canary,stable)",
 )
+FORMAT_OPTION = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="json: one document on stdout (snake_case keys); messages stay on stderr",
+)
 PLAIN_HTTP_OPTION = click.option(
     "--plain-http",
     is_flag=True,

@@ -12,6 +12,7 @@ import click
 
 from runway.cli import main
 from runway.cli._common import (
+    FORMAT_OPTION,
     default_manifests,
     handle_errors,
 )
@@ -20,9 +21,7 @@ from runway.writer import complete_directories
 
 @main.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@FORMAT_OPTION
 @handle_errors
 def validate(paths: tuple[Path, ...], fmt: str) -> None:
     """Validate manifests (files, service directories or trees; default: manifests/, else .runway/)."""
@@ -106,14 +105,7 @@ def schema(kind: str | None, output: Path | None) -> None:
     show_default=True,
     help="Lint, render and check every chart",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: one document on stdout with the diagnostics, the charts and their verification",
-)
+@FORMAT_OPTION
 @handle_errors
 def build(
     paths: tuple[Path, ...],
@@ -169,14 +161,7 @@ def build(
     help="Also check the charts as one installed system (agentk reaches KAS, hosts, workspace "
     "Services); a YAML file among them adds objects made elsewhere (runway workspace manifests)",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="json: every chart's report (and the system's) as one document on stdout",
-)
+@FORMAT_OPTION
 @handle_errors
 def verify_command(charts: tuple[Path, ...], together: bool, fmt: str) -> None:
     """Lint, render and check charts (default: every chart under dist/charts/)."""

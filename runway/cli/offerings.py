@@ -11,6 +11,7 @@ import click
 
 from runway.cli import main
 from runway.cli._common import (
+    FORMAT_OPTION,
     PLAIN_HTTP_OPTION,
     STAGES_OPTION,
     handle_errors,
@@ -25,9 +26,7 @@ if TYPE_CHECKING:
 @click.argument("target")
 @click.option("--mirror", help="Also print each image's name in this mirror registry")
 @click.option("--env", "environment", help="Environment of the manifest (for a SERVICE)")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@FORMAT_OPTION
 @handle_errors
 def images(target: str, mirror: str | None, environment: str | None, fmt: str) -> None:
     """List every image a chart can run (TARGET: a service name, manifest path, chart or .tgz).
@@ -77,9 +76,7 @@ def images(target: str, mirror: str | None, environment: str | None, fmt: str) -
 @click.option("--project", help="gitlab-managed: GCP project (default gitlab-runway-ENV)")
 @click.option("--edge", type=click.Choice(["gateway", "ingress"]), help="gitlab-managed edge")
 @click.option("--offline", is_flag=True, help="Do not check the version range against the registry")
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@FORMAT_OPTION
 @PLAIN_HTTP_OPTION
 @STAGES_OPTION
 @handle_errors

@@ -10,6 +10,7 @@ import click
 
 from runway.cli import main
 from runway.cli._common import (
+    FORMAT_OPTION,
     PLAIN_HTTP_OPTION,
     STAGES_OPTION,
     handle_errors,
@@ -43,6 +44,7 @@ from runway.writer import complete_directories
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="File holding the key's passphrase",
 )
+@FORMAT_OPTION
 @handle_errors
 def package(
     charts: tuple[Path, ...],
@@ -51,6 +53,7 @@ def package(
     key: str | None,
     keyring: Path,
     passphrase_file: Path | None,
+    fmt: str,
 ) -> None:
     """Package charts into reproducible .tgz archives (default: every chart under dist/charts/).
 
@@ -78,8 +81,25 @@ def package(
     elif key:
         raise UsageError("--key only makes sense with --sign")
     mtime = source_date_epoch(os.environ)
-    for chart in targets:
-        archive = package_chart(chart, output, mtime=mtime, signing=signing)
+    packaged = [package_chart(chart, output, mtime=mtime, signing=signing) for chart in targets]
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": a.name,
+                        "version": a.version,
+                        "path": str(a.path),
+                        "digest": a.digest,
+                        "signed": a.provenance is not None,
+                    }
+                    for a in packaged
+                ],
+                indent=2,
+            )
+        )
+        return
+    for archive in packaged:
         signed = " (signed)" if archive.provenance else ""
         click.echo(f"{archive.path} {archive.digest}{signed}")
 
@@ -90,9 +110,15 @@ def package(
 @PLAIN_HTTP_OPTION
 @click.option("--force", is_flag=True, help="Replace a version already published (not advised)")
 @STAGES_OPTION
+@FORMAT_OPTION
 @handle_errors
 def publish(
-    archives: tuple[Path, ...], url: str, plain_http: bool, force: bool, stages: str | None
+    archives: tuple[Path, ...],
+    url: str,
+    plain_http: bool,
+    force: bool,
+    stages: str | None,
+    fmt: str,
 ) -> None:
     """Publish chart archives into the first stage of a registry (default: dist/packages/*.tgz).
 
@@ -117,6 +143,23 @@ def publish(
         outcomes = publishing.publish(
             loaded, registry, order, force=force, retry=RetryPolicy.from_env(os.environ)
         )
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                [
+                    {
+                        "name": o.archive.name,
+                        "version": o.archive.version,
+                        "action": o.action,
+                        "digest": o.archive.digest,
+                        "reference": o.release.reference if o.release else registry.location,
+                    }
+                    for o in outcomes
+                ],
+                indent=2,
+            )
+        )
+        return
     for outcome in outcomes:
         archive = outcome.archive
         where = outcome.release.reference if outcome.release else registry.location
@@ -131,6 +174,7 @@ def publish(
 @PLAIN_HTTP_OPTION
 @click.option("--force", is_flag=True, help="Allow skipping a stage")
 @STAGES_OPTION
+@FORMAT_OPTION
 @handle_errors
 def promote(
     name: str,
@@ -140,6 +184,7 @@ def promote(
     plain_http: bool,
     force: bool,
     stages: str | None,
+    fmt: str,
 ) -> None:
     """Promote NAME VERSION to the next stage without rebuilding (the digest stays the same)."""
     import os
@@ -160,6 +205,10 @@ def promote(
             retry=RetryPolicy.from_env(os.environ),
         )
     release = result.release
+    if fmt == "json":
+        payload = {"promoted": result.source is not None, "from": result.source, "stage": stage}
+        click.echo(json.dumps(payload | {"release": release.as_dict()}, indent=2))
+        return
     if result.source is None:
         click.echo(f"{name} {version} is already in {stage} ({release.digest})")
     else:
@@ -177,9 +226,7 @@ def promote(
 @PLAIN_HTTP_OPTION
 @click.option("--devel", is_flag=True, help="Consider pre-release chart versions too")
 @STAGES_OPTION
-@click.option(
-    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
-)
+@FORMAT_OPTION
 @handle_errors
 def resolve(
     name: str,
