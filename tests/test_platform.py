@@ -299,7 +299,7 @@ def test_runway_stack_plan_lists_what_a_reviewer_needs(tmp_path: Path) -> None:
     assert document["format"] == "runway.gitlab.com/stack-plan/v1"
     assert document["policies"]["passed"] is True
     assert "hosts-agree" in document["policies"]["checked"]
-    assert document["secretsToSet"] == [
+    assert document["secrets_to_set"] == [
         "runway-workloads:gitlabToken",
         "runway-workloads:runnerToken",
     ]
@@ -681,7 +681,7 @@ def test_without_an_agent_project_the_agent_token_is_set_by_hand(tmp_path: Path)
     )
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
-    assert "runway-workloads:agentToken" in document["secretsToSet"]
+    assert "runway-workloads:agentToken" in document["secrets_to_set"]
     assert not [r for r in document["resources"] if r["type"].startswith("gitlab:")]
 
 

@@ -48,7 +48,7 @@ def report(
             "passed": not violations,
             "violations": violations,
         },
-        "secretsToSet": secrets_to_set,
+        "secrets_to_set": secrets_to_set,
     }
 
 
@@ -91,7 +91,7 @@ def tree(document: dict[str, Any]) -> list[str]:
     policies = document["policies"]
     result = "all passed" if policies["passed"] else f"{len(policies['violations'])} violation(s)"
     lines.append(f"  policies: {len(policies['checked'])} checked, {result}")
-    for secret in document["secretsToSet"]:
+    for secret in document["secrets_to_set"]:
         lines.append(
             f"  to set before pulumi up: pulumi config set --secret {secret.split(':', 1)[-1]}"
         )
