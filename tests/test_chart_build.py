@@ -4,10 +4,12 @@ strings stay data, and the values schema is enforced by the Helm engine at insta
 from __future__ import annotations
 
 import filecmp
+import json
 import shutil
 from pathlib import Path
 
 import pytest
+from ruamel.yaml import YAML
 
 from runway import helm
 from runway.errors import ExitCode, VerifyError
@@ -186,11 +188,14 @@ def test_chart_files(tmp_path: Path) -> None:
     for index in keys:
         if values[index].startswith("  ") and values[index - 1].strip().startswith('"'):
             continue
-        assert values[index - 1].lstrip().startswith("##") or values[index - 1].strip().endswith(
+        assert values[index - 1].lstrip().startswith("# -- ") or values[index - 1].strip().endswith(
             ":"
         ), values[index]
     readme = (chart / "README.md").read_text()
     assert "`autoscaling.minReplicas`" in readme and "helm install svc oci://" in readme
+    defaults = YAML(typ="safe").load((chart / "values.yaml").read_text())
+    full = json.dumps(defaults["listeners"], sort_keys=True).replace("|", "\\|")
+    assert f"| `listeners` | object | `{full}` |" in readme, "README shows full object defaults"
 
 
 def test_rebuild_cache_skips_compiling_and_notices_changes(tmp_path: Path) -> None:

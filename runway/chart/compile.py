@@ -149,7 +149,7 @@ def _rows(model: BaseModel, prefix: str) -> Iterator[dict[str, str]]:
             .replace("str", "string")
             .replace("dict", "object")
             .replace("list", "array"),
-            "default": text if len(text) <= 60 else text[:57] + "...",
+            "default": text,
             "description": field.description or "",
         }
 
@@ -165,7 +165,8 @@ def _plain(value: Any) -> Any:
 
 
 def values_yaml(values: v.ChartValues) -> str:
-    """values.yaml with a `##` comment above every key (from the model's descriptions)."""
+    """values.yaml with a helm-docs `# --` comment above every key (the model's descriptions),
+    so helm-docs and readers see the same text as the README and the schema."""
     lines = ["# Default values. Every key is checked by values.schema.json at install time.", ""]
     _emit_model(values, 0, lines)
     return "\n".join(lines).rstrip("\n") + "\n"
@@ -177,7 +178,7 @@ def _emit_model(model: BaseModel, indent: int, lines: list[str]) -> None:
         key = field.alias or name
         value = getattr(model, name)
         if field.description:
-            lines.append(f"{pad}## {field.description}")
+            lines.append(f"{pad}# -- {field.description}")
         if isinstance(value, BaseModel):
             lines.append(f"{pad}{key}:")
             _emit_model(value, indent + 2, lines)
