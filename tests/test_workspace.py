@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from ruamel.yaml import YAML
 
-from runway.errors import ExitCode
+from runway.errors import Diagnostic, ExitCode, Severity
 from runway.verify import kube
 from runway.workspace import runner
 from tests.conftest import ROOT, run_cli
@@ -349,6 +349,15 @@ def test_every_gitlab_restriction_is_refused_with_a_located_error(
     assert "Traceback" not in result.stderr
     for command in (_job(path), _objects(path)):
         assert command.exit_code == ExitCode.INVALID_INPUT, "every translation checks first"
+    as_json = run_cli("workspace", "check", str(path), "--format", "json")
+    assert as_json.exit_code == ExitCode.INVALID_INPUT
+    document = json.loads(as_json.stdout)
+    assert document["valid"] is False
+    rendered = [
+        Diagnostic(**{**d, "severity": Severity(d["severity"])}).render()
+        for d in document["diagnostics"]
+    ]
+    assert any(expected in line for line in rendered), rendered
 
 
 def test_the_base_devfile_of_those_tests_is_valid(tmp_path: Path) -> None:
@@ -679,3 +688,10 @@ def test_every_rule_in_the_table_is_exercised() -> None:
 
     assert len(rules.RULES) == 18
     assert all(rule.__doc__ for rule in rules.RULES), "each rule states GitLab's rule"
+
+
+def test_workspace_check_json_names_the_containers() -> None:
+    result = run_cli("workspace", "check", str(FIXTURES / "multi.devfile.yaml"), "--format", "json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["valid"] is True and document["main"] and document["others"]

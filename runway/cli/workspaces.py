@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import click
 
 from runway.cli import main
 from runway.cli._common import (
+    FORMAT_OPTION,
     handle_errors,
 )
 
@@ -37,12 +39,29 @@ def _workspace_name(name: str) -> str:
 
 @workspace.command(name="check")
 @click.argument("devfile", type=click.Path(path_type=Path, dir_okay=False))
+@FORMAT_OPTION
 @handle_errors
-def workspace_check(devfile: Path) -> None:
+def workspace_check(devfile: Path, fmt: str) -> None:
     """Validate a devfile against the devfile schema and GitLab's workspace rules."""
+    from runway.errors import ManifestError
     from runway.workspace.devfile import load_devfile
 
-    found = load_devfile(devfile)
+    try:
+        found = load_devfile(devfile)
+    except ManifestError as err:
+        if fmt == "json":
+            diagnostics = [d.as_dict() for d in err.diagnostics]
+            click.echo(json.dumps({"valid": False, "diagnostics": diagnostics}, indent=2))
+        raise
+    if fmt == "json":
+        payload = {
+            "valid": True,
+            "devfile": str(devfile),
+            "main": found.main.name,
+            "others": [c.name for c in found.others],
+        }
+        click.echo(json.dumps(payload, indent=2))
+        return
     others = ", ".join(c.name for c in found.others) or "none"
     click.echo(f"{devfile}: valid; main container {found.main.name}, others: {others}")
 
