@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import time
 from pathlib import Path
@@ -182,10 +181,9 @@ def verify_command(charts: tuple[Path, ...], together: bool, fmt: str) -> None:
         return
     failed = _verify_each(directories)
     if together:
-        from runway.verify import together as system
+        from runway.verify.together import check_paths
 
-        parts = [system.render(d) for d in directories] + [system.load_objects(f) for f in files]
-        report = system.check(parts)
+        report = check_paths(directories, files)
         failed += _print_report(
             f"verify together {', '.join(report.parts)}",
             report.problems,
@@ -216,7 +214,7 @@ def _build_json(result: Any, verify: bool) -> None:
             }
             for chart in result.charts
         ],
-        "verified": [dataclasses.asdict(report) | {"ok": report.ok} for report in reports],
+        "verified": [report.as_dict() for report in reports],
     }
     click.echo(json.dumps(payload, indent=2))
     if not result.loaded.ok:
@@ -234,14 +232,12 @@ def _verify_json(directories: list[Path], together_files: list[Path] | None) -> 
     reports = list(verify_charts(directories))
     system = None
     if together_files is not None:
-        from runway.verify import together
+        from runway.verify.together import check_paths
 
-        parts = [together.render(d) for d in directories]
-        parts += [together.load_objects(f) for f in together_files]
-        system = together.check(parts)
+        system = check_paths(directories, together_files)
     payload = {
-        "charts": [dataclasses.asdict(r) | {"ok": r.ok} for r in reports],
-        "together": dataclasses.asdict(system) | {"ok": system.ok} if system else None,
+        "charts": [r.as_dict() for r in reports],
+        "together": system.as_dict() if system else None,
     }
     click.echo(json.dumps(payload, indent=2))
     failed = sum(not r.ok for r in reports) + (0 if system is None or system.ok else 1)

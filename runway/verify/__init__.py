@@ -31,6 +31,9 @@ class ChartReport:
     def ok(self) -> bool:
         return not self.problems
 
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self) | {"ok": self.ok}
+
 
 def _hardened_container(name: str, *, probed: bool = False) -> dict[str, Any]:
     probe = {"exec": {"command": ["/bin/true"]}, "periodSeconds": 30}

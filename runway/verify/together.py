@@ -43,6 +43,9 @@ class SystemReport:
     def ok(self) -> bool:
         return not self.problems
 
+    def as_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self) | {"ok": self.ok}
+
 
 def render(chart: Path, namespace: str = NAMESPACE) -> Installed:
     """A chart with its default values, released under its own name (as INSTALL.md does)."""
@@ -217,3 +220,8 @@ def _workspace_services(parts: list[Installed]) -> Iterator[str]:
                     f"{part.name}: Service/{metadata.get('name')} lacks {', '.join(missing)}; "
                     "the workspaces proxy discovers workspaces only by them"
                 )
+
+
+def check_paths(charts: list[Path], files: list[Path]) -> SystemReport:
+    """Render the charts, read the object files, and check them as one installed system."""
+    return check([render(d) for d in charts] + [load_objects(f) for f in files])
