@@ -3,11 +3,14 @@ chart's `global` values."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from runway import helm
+from runway.common.mappings import merge
 from runway.errors import ExitCode, VerifyError
 from tests.chart_helpers import container, objects, one
 from tests.conftest import MANIFESTS, run_cli
@@ -171,6 +174,146 @@ def test_a_sidecar_below_the_hardening_floor_fails_verify(kas: Path) -> None:
     found = objects(kas, {"sidecars": [{"name": "debug", "image": "busybox:1"}]})
     problems = hardening.check(one(found, "Deployment"))
     assert any("container debug" in p for p in problems), problems
+
+
+def pod_and_main(found: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    pod = one(found, "Deployment")["spec"]["template"]["spec"]
+    return pod["securityContext"], container(found)["securityContext"]
+
+
+def test_security_contexts_default_to_the_floor(kas: Path) -> None:
+    pod, main = pod_and_main(objects(kas, {}))
+    assert pod["runAsNonRoot"] is True and pod["seccompProfile"] == {"type": "RuntimeDefault"}
+    assert main == main | {
+        "allowPrivilegeEscalation": False,
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "capabilities": {"drop": ["ALL"]},
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+
+
+def test_security_contexts_can_be_tightened_and_verify_accepts_it(kas: Path) -> None:
+    from runway.verify import hardening
+
+    values = {
+        "podSecurityContext": {
+            "runAsUser": 20000,
+            "fsGroupChangePolicy": "OnRootMismatch",
+            "supplementalGroups": [30000],
+            "seccompProfile": {"type": "Localhost", "localhostProfile": "profiles/kas.json"},
+            "seLinuxOptions": {"level": "s0:c123,c456"},
+        },
+        "containerSecurityContext": {
+            "seccompProfile": {"type": "Localhost", "localhostProfile": "profiles/kas.json"},
+            "appArmorProfile": {"type": "Localhost", "localhostProfile": "kas"},
+        },
+    }
+    found = objects(kas, values)
+    pod, main = pod_and_main(found)
+    assert pod["runAsUser"] == main["runAsUser"] == 20000
+    assert pod["supplementalGroups"] == [30000]
+    assert main["appArmorProfile"] == {"type": "Localhost", "localhostProfile": "kas"}
+    assert hardening.assess(one(found, "Deployment")) == ([], [])
+    with pytest.raises(VerifyError, match="localhostProfile"):
+        helm.render(
+            kas,
+            {"podSecurityContext": {"seccompProfile": {"type": "Localhost"}}},
+            name="rel",
+            namespace="ns",
+        )
+
+
+LOOSENED = [
+    ({"containerSecurityContext": {"readOnlyRootFilesystem": False}}, "writableRootFilesystem"),
+    ({"containerSecurityContext": {"capabilities": {"add": ["NET_RAW"]}}}, "addCapabilities"),
+    ({"podSecurityContext": {"seccompProfile": {"type": "Unconfined"}}}, "unconfinedSeccomp"),
+    (
+        {"containerSecurityContext": {"seccompProfile": {"type": "Unconfined"}}},
+        "unconfinedSeccomp",
+    ),
+    (
+        {"containerSecurityContext": {"appArmorProfile": {"type": "Unconfined"}}},
+        "unconfinedAppArmor",
+    ),
+]
+
+
+@pytest.mark.parametrize(("loosened", "exception"), LOOSENED)
+def test_loosening_the_floor_needs_its_reason_and_verify_says_so(
+    kas: Path, loosened: dict[str, Any], exception: str
+) -> None:
+    from runway.chart import values as v
+    from runway.verify import hardening
+
+    assert {e for e, _, _ in v.LOOSENINGS} == {e for _, e in LOOSENED}, "every loosening tested"
+    with pytest.raises(VerifyError, match=exception):
+        helm.render(kas, loosened, name="rel", namespace="ns")
+
+    reason = "the vendor's binary writes a lock file beside itself"
+    found = objects(kas, merge(loosened, {"hardeningExceptions": {exception: reason}}))
+    deployment = one(found, "Deployment")
+    problems, accepted = hardening.assess(deployment)
+    assert problems == []
+    assert len(accepted) == 1 and reason in accepted[0], accepted
+
+    undeclared = json.loads(json.dumps(deployment))
+    del undeclared["spec"]["template"]["metadata"]["annotations"][hardening.EXCEPTIONS_ANNOTATION]
+    assert len(hardening.check(undeclared)) == 1, "without the annotation verify fails it"
+
+
+def test_runway_verify_reports_an_accepted_loosening_and_passes(kas: Path, tmp_path: Path) -> None:
+    import shutil
+
+    chart = tmp_path / "kas"
+    shutil.copytree(kas, chart)
+    values = chart / "values.yaml"
+    text = values.read_text()
+    for old, new in (
+        ("  readOnlyRootFilesystem: true", "  readOnlyRootFilesystem: false"),
+        ('  writableRootFilesystem: ""', '  writableRootFilesystem: "writes its pid file"'),
+    ):
+        assert old in text
+        text = text.replace(old, new)
+    values.write_text(text)
+    done = run_cli("verify", str(chart))
+    assert done.exit_code == 0, done.stderr
+    assert "root filesystem is writable, accepted on purpose: writes its pid file" in done.stderr
+    assert done.stderr.count("accepted on purpose") == 1, "reported once, not once per render"
+
+
+def test_one_declared_exception_does_not_excuse_another(kas: Path) -> None:
+    from runway.verify import hardening
+
+    values = {
+        "containerSecurityContext": {"readOnlyRootFilesystem": False},
+        "hardeningExceptions": {"writableRootFilesystem": "writes a cache"},
+        "sidecars": [
+            {
+                "name": "debug",
+                "image": "busybox:1.37",
+                "securityContext": {"capabilities": {"add": ["SYS_ADMIN"], "drop": ["ALL"]}},
+            }
+        ],
+    }
+    problems = hardening.check(one(objects(kas, values), "Deployment"))
+    assert any("container debug: adds capabilities" in p for p in problems), problems
+
+
+def test_the_values_model_refuses_a_loosening_without_its_reason() -> None:
+    from pydantic import ValidationError
+
+    from runway.chart import values as v
+
+    with pytest.raises(ValidationError, match=r"hardeningExceptions\.addCapabilities"):
+        v.ChartValues.model_validate(
+            {
+                "listeners": {"http": {"port": 8080}},
+                "primaryListener": "http",
+                "containerSecurityContext": {"capabilities": {"add": ["NET_ADMIN"]}},
+            }
+        )
 
 
 def test_chart_yaml_carries_artifact_hub_annotations_matching_what_runs(kas: Path) -> None:

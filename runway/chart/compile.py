@@ -97,7 +97,7 @@ def compile_chart(spec: ChartSpec, root: Path = TEMPLATES) -> dict[str, bytes]:
         "maintainer": spec.annotations.get("runway.gitlab.com/owner-email-handle", ""),
         "gitlab_versions": spec.annotations.get("runway.gitlab.com/gitlab-versions", ""),
         "image_set": bool(spec.values.image.repository),
-        "uid": spec.values.securityContext.runAsUser,
+        "uid": spec.values.podSecurityContext.runAsUser,
         "listeners": dumped["listeners"],
         "rows": list(_rows(spec.values, "")),
         "profiles": [

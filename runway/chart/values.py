@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic.config import JsonDict
 
 QUANTITY = r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 Quantity = Annotated[
@@ -319,10 +320,120 @@ class Redis(Values):
     )
 
 
-class SecurityContext(Values):
-    runAsUser: Annotated[int, Field(ge=10000)] = Field(65532, description="UID (≥ 10000)")
-    runAsGroup: Annotated[int, Field(ge=10000)] = Field(65532, description="GID (≥ 10000)")
-    fsGroup: Annotated[int, Field(ge=10000)] = Field(65532, description="fsGroup (≥ 10000)")
+Uid = Annotated[int, Field(ge=10000, le=2147483647)]
+Capability = Annotated[str, Field(pattern=r"^[A-Z][A-Z_]*$")]
+
+
+_LOCALHOST_NAMES_A_FILE: JsonDict = {
+    "if": {"properties": {"type": {"const": "Localhost"}}},
+    "then": {"properties": {"localhostProfile": {"minLength": 1}}},
+}
+
+
+class Profile(Values):
+    """A seccomp or AppArmor profile: Kubernetes refuses type Localhost without its file."""
+
+    model_config = ConfigDict(json_schema_extra=_LOCALHOST_NAMES_A_FILE)
+
+    @model_validator(mode="after")
+    def _localhost_names_a_file(self) -> Profile:
+        if getattr(self, "type", "") == "Localhost" and not getattr(self, "localhostProfile", ""):
+            raise ValueError("type Localhost needs localhostProfile")
+        return self
+
+
+class SeccompProfile(Profile):
+    type: Literal["RuntimeDefault", "Localhost", "Unconfined"] = Field(
+        "RuntimeDefault",
+        description="RuntimeDefault or a stricter Localhost profile; Unconfined needs "
+        "hardeningExceptions.unconfinedSeccomp",
+    )
+    localhostProfile: str = Field("", description="Profile file on the node (type Localhost)")
+
+
+class AppArmorProfile(Profile):
+    type: Literal["", "RuntimeDefault", "Localhost", "Unconfined"] = Field(
+        "",
+        description="Empty: the runtime's default; Unconfined needs "
+        "hardeningExceptions.unconfinedAppArmor",
+    )
+    localhostProfile: str = Field("", description="Profile loaded on the node (type Localhost)")
+
+
+class Sysctl(Values):
+    name: str = Field(description="Namespaced sysctl, e.g. net.ipv4.ip_local_port_range")
+    value: str = Field(description="Its value")
+
+
+class PodSecurityContext(Values):
+    """The pod's identity and kernel profile; `runAsNonRoot` is always true and not a value."""
+
+    runAsUser: Uid = Field(65532, description="UID of every container (≥ 10000)")
+    runAsGroup: Uid = Field(65532, description="GID of every container (≥ 10000)")
+    fsGroup: Uid = Field(65532, description="Group owning mounted volumes (≥ 10000)")
+    fsGroupChangePolicy: Literal["", "OnRootMismatch", "Always"] = Field(
+        "", description="When volumes are chowned to fsGroup (empty: Kubernetes' default)"
+    )
+    supplementalGroups: list[Uid] = Field(
+        default_factory=list, description="More groups of every container (≥ 10000)"
+    )
+    sysctls: list[Sysctl] = Field(default_factory=list, description="Namespaced sysctls")
+    seccompProfile: SeccompProfile = Field(
+        default_factory=lambda: SeccompProfile(), description="Seccomp profile of the pod"
+    )
+    seLinuxOptions: dict[Literal["user", "role", "type", "level"], str] = Field(
+        default_factory=dict, description="SELinux context of the pod"
+    )
+
+
+class Capabilities(Values):
+    add: list[Capability] = Field(
+        default_factory=list,
+        description="Capabilities added back after dropping ALL; needs "
+        "hardeningExceptions.addCapabilities",
+    )
+
+
+class ContainerSecurityContext(Values):
+    """The main container's; `allowPrivilegeEscalation: false`, `privileged: false`,
+    `runAsNonRoot: true` and `capabilities.drop: [ALL]` are always set and not values."""
+
+    readOnlyRootFilesystem: bool = Field(
+        True, description="false needs hardeningExceptions.writableRootFilesystem"
+    )
+    capabilities: Capabilities = Field(
+        default_factory=lambda: Capabilities(), description="Capabilities"
+    )
+    seccompProfile: SeccompProfile = Field(
+        default_factory=lambda: SeccompProfile(), description="Seccomp profile of the container"
+    )
+    appArmorProfile: AppArmorProfile = Field(
+        default_factory=lambda: AppArmorProfile(), description="AppArmor profile"
+    )
+    seLinuxOptions: dict[Literal["user", "role", "type", "level"], str] = Field(
+        default_factory=dict, description="SELinux context of the container"
+    )
+
+
+ADDED = object()
+"""Stands for "any non-empty list" in LOOSENINGS."""
+LOOSENINGS: tuple[tuple[str, tuple[str, ...], object], ...] = (
+    ("writableRootFilesystem", ("containerSecurityContext", "readOnlyRootFilesystem"), False),
+    ("addCapabilities", ("containerSecurityContext", "capabilities", "add"), ADDED),
+    ("unconfinedSeccomp", ("podSecurityContext", "seccompProfile", "type"), "Unconfined"),
+    ("unconfinedSeccomp", ("containerSecurityContext", "seccompProfile", "type"), "Unconfined"),
+    ("unconfinedAppArmor", ("containerSecurityContext", "appArmorProfile", "type"), "Unconfined"),
+)
+"""Each value below the hardening floor, as (exception it needs, value path, loosening value)."""
+
+
+class HardeningExceptions(Values):
+    """Loosening the floor is deliberate: each needs its reason here, and verify reports it."""
+
+    writableRootFilesystem: str = Field("", description="Why the root filesystem must be writable")
+    addCapabilities: str = Field("", description="Why capabilities are added back")
+    unconfinedSeccomp: str = Field("", description="Why seccomp is Unconfined")
+    unconfinedAppArmor: str = Field("", description="Why AppArmor is Unconfined")
 
 
 class TokenSecret(Values):
@@ -427,8 +538,17 @@ class ChartValues(Values):
         default_factory=ServiceAccount, description="ServiceAccount"
     )
     rbac: Rbac = Field(default_factory=Rbac, description="RBAC for the ServiceAccount")
-    securityContext: SecurityContext = Field(
-        default_factory=SecurityContext, description="Pod user and group"
+    podSecurityContext: PodSecurityContext = Field(
+        default_factory=lambda: PodSecurityContext(),
+        description="Pod security context, within the hardening floor",
+    )
+    containerSecurityContext: ContainerSecurityContext = Field(
+        default_factory=lambda: ContainerSecurityContext(),
+        description="Main container security context, within the hardening floor",
+    )
+    hardeningExceptions: HardeningExceptions = Field(
+        default_factory=lambda: HardeningExceptions(),
+        description="Reasons for each deliberate loosening of the floor (verify reports them)",
     )
     terminationGracePeriodSeconds: Annotated[int, Field(ge=0, le=3600)] = Field(
         30, description="Grace period on shutdown"
@@ -477,8 +597,50 @@ class ChartValues(Values):
 
     model_config = ConfigDict(populate_by_name=True)
 
+    @model_validator(mode="after")
+    def _loosening_has_a_reason(self) -> ChartValues:
+        missing = unexplained_loosenings(self.model_dump(by_alias=True))
+        if missing:
+            raise ValueError("; ".join(missing))
+        return self
+
+
+def unexplained_loosenings(values: dict[str, Any]) -> list[str]:
+    """Each loosening of the floor in `values` whose exception gives no reason."""
+    reasons = values.get("hardeningExceptions") or {}
+    found = []
+    for exception, path, loosened in LOOSENINGS:
+        value: Any = values
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        hit = bool(value) if loosened is ADDED else value == loosened
+        if hit and not reasons.get(exception):
+            found.append(
+                f"{'.'.join(path)} loosens the hardening floor: "
+                f"set hardeningExceptions.{exception} to the reason"
+            )
+    return found
+
+
+def _loosening_rule(exception: str, path: tuple[str, ...], loosened: object) -> dict[str, Any]:
+    """draft-07 if/then: the loosening value at `path` requires a reason for `exception`."""
+    condition: dict[str, Any] = (
+        {"type": "array", "minItems": 1} if loosened is ADDED else {"const": loosened}
+    )
+    for key in reversed(path):
+        condition = {"type": "object", "properties": {key: condition}, "required": [key]}
+    reason = {"type": "string", "minLength": 1}
+    then = {
+        "properties": {
+            "hardeningExceptions": {"properties": {exception: reason}, "required": [exception]}
+        },
+        "required": ["hardeningExceptions"],
+    }
+    return {"if": condition, "then": then}
+
 
 def schema() -> dict[str, Any]:
     """values.schema.json: draft-07, self-contained, closed objects."""
     generated = ChartValues.model_json_schema(by_alias=True, mode="validation")
-    return {"$schema": "http://json-schema.org/draft-07/schema#", **generated}
+    rules = [_loosening_rule(*loosening) for loosening in LOOSENINGS]
+    return {"$schema": "http://json-schema.org/draft-07/schema#", **generated, "allOf": rules}

@@ -268,11 +268,14 @@ def _verify_each(charts: list[Path]) -> int:
 
 
 def _chart_report(chart: Path, report: Any) -> int:
-    return _print_report(
+    failed = _print_report(
         f"verify {chart}",
         report.problems,
         f"{report.renders} renders, {report.objects} objects checked",
     )
+    for warning in report.warnings:
+        click.echo(f"  warning: {warning}", err=True)
+    return failed
 
 
 def _print_report(title: str, problems: list[str], counts: str) -> int:

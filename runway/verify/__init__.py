@@ -115,6 +115,15 @@ def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
             }
         },
         "priorityClassName": "high",
+        "podSecurityContext": {
+            "fsGroupChangePolicy": "OnRootMismatch",
+            "supplementalGroups": [20000],
+            "seLinuxOptions": {"level": "s0:c123,c456"},
+        },
+        "containerSecurityContext": {
+            "appArmorProfile": {"type": "RuntimeDefault"},
+            "seLinuxOptions": {"level": "s0:c123,c456"},
+        },
         "commonLabels": {"team": "verify"},
         "commonAnnotations": {"owner": "verify"},
         "extraEnvVars": [{"name": "EXTRA_VAR", "value": "1"}],
@@ -245,7 +254,11 @@ def _check_form(
             checked[key] = kube.validate_object(json.loads(key))
         malformed = malformed or bool(checked[key])
         report.problems.extend(f"{where}: {p}" for p in checked[key])
-        report.problems.extend(f"{label}: {p}" for p in hardening.check(obj))
+        assessment = hardening.assess(obj)
+        report.problems.extend(f"{label}: {p}" for p in assessment.problems)
+        report.warnings.extend(
+            w for w in (f"hardening: {a}" for a in assessment.accepted) if w not in report.warnings
+        )
         report.problems.extend(f"{label}: {p}" for p in cel.check(obj))
     return malformed
 

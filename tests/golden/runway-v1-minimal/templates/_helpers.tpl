@@ -77,16 +77,86 @@ app.kubernetes.io/part-of: runway
 {{- end }}
 {{- end -}}
 
+{{- define "runway.podSecurityContext" -}}
+{{- $c := .Values.podSecurityContext -}}
+runAsNonRoot: true
+runAsUser: {{ $c.runAsUser }}
+runAsGroup: {{ $c.runAsGroup }}
+fsGroup: {{ $c.fsGroup }}
+{{- with $c.fsGroupChangePolicy }}
+fsGroupChangePolicy: {{ . }}
+{{- end }}
+{{- with $c.supplementalGroups }}
+supplementalGroups: {{ toJson . }}
+{{- end }}
+{{- with $c.sysctls }}
+sysctls: {{ toJson . }}
+{{- end }}
+{{- with $c.seLinuxOptions }}
+seLinuxOptions: {{ toJson . }}
+{{- end }}
+seccompProfile: {{ include "runway.profile" $c.seccompProfile }}
+{{- end -}}
+
+{{- define "runway.hookPodSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: {{ .Values.podSecurityContext.runAsUser }}
+runAsGroup: {{ .Values.podSecurityContext.runAsGroup }}
+seccompProfile:
+  type: RuntimeDefault
+{{- end -}}
+
+{{- define "runway.profile" -}}
+{{- if eq .type "Localhost" -}}
+{{ dict "type" .type "localhostProfile" .localhostProfile | toJson }}
+{{- else -}}
+{{ dict "type" .type | toJson }}
+{{- end -}}
+{{- end -}}
+
 {{- define "runway.containerSecurityContext" -}}
+{{- $c := .Values.containerSecurityContext -}}
 allowPrivilegeEscalation: false
+privileged: false
+readOnlyRootFilesystem: {{ $c.readOnlyRootFilesystem }}
+runAsNonRoot: true
+runAsUser: {{ .Values.podSecurityContext.runAsUser }}
+runAsGroup: {{ .Values.podSecurityContext.runAsGroup }}
+capabilities:
+  drop: ["ALL"]
+  {{- with $c.capabilities.add }}
+  add: {{ toJson . }}
+  {{- end }}
+seccompProfile: {{ include "runway.profile" $c.seccompProfile }}
+{{- with $c.appArmorProfile.type }}
+appArmorProfile: {{ include "runway.profile" $c.appArmorProfile }}
+{{- end }}
+{{- with $c.seLinuxOptions }}
+seLinuxOptions: {{ toJson . }}
+{{- end }}
+{{- end -}}
+
+{{- define "runway.hookContainerSecurityContext" -}}
+allowPrivilegeEscalation: false
+privileged: false
 readOnlyRootFilesystem: true
 runAsNonRoot: true
-runAsUser: {{ .Values.securityContext.runAsUser }}
-runAsGroup: {{ .Values.securityContext.runAsGroup }}
+runAsUser: {{ .Values.podSecurityContext.runAsUser }}
+runAsGroup: {{ .Values.podSecurityContext.runAsGroup }}
 capabilities:
   drop: ["ALL"]
 seccompProfile:
   type: RuntimeDefault
+{{- end -}}
+
+{{- define "runway.hardeningExceptions" -}}
+{{- $reasons := dict -}}
+{{- range $name, $reason := .Values.hardeningExceptions -}}
+{{- if $reason }}{{ $_ := set $reasons $name $reason }}{{ end -}}
+{{- end -}}
+{{- if $reasons -}}
+runway.gitlab.com/hardening-exceptions: {{ toJson $reasons | toJson }}
+{{- end -}}
 {{- end -}}
 
 {{- define "runway.probe" -}}
