@@ -695,3 +695,61 @@ def test_workspace_check_json_names_the_containers() -> None:
     assert result.exit_code == 0, result.stderr
     document = json.loads(result.stdout)
     assert document["valid"] is True and document["main"] and document["others"]
+
+
+def test_job_manifests_and_fleet_speak_json_with_the_same_objects_as_yaml(tmp_path: Path) -> None:
+    devfile = FIXTURES / "default.devfile.yaml"
+    as_yaml = YAML(typ="safe").load(_job(devfile, "ws", "--domain", DOMAIN).stdout)
+    job = json.loads(_job(devfile, "ws", "--domain", DOMAIN, "--format", "json").stdout)
+    assert job == {"workspace": "ws", "job": as_yaml, "files": []}
+
+    objects = [o for o in YAML(typ="safe").load_all(_objects(devfile).stdout) if o]
+    written = _objects(devfile, "ws", "--format", "json", "-o", str(tmp_path / "objects"))
+    document = json.loads(written.stdout)
+    assert document["objects"] == objects
+    assert document["files"] == sorted(str(p) for p in (tmp_path / "objects").iterdir())
+    (secret,) = document["secrets_to_create"]
+    assert secret["namespace"] == "workspaces" and secret["key"] == "gl_agentw_token"
+    assert f"Secret workspaces/{secret['name']} " in written.stderr
+
+    fleet = run_cli(
+        "workspace",
+        "fleet",
+        "--gitlab-url",
+        "https://gitlab.example.com",
+        "-o",
+        str(tmp_path / "f"),
+        "--format",
+        "json",
+    )
+    assert fleet.exit_code == 0, fleet.stderr
+    bundle = json.loads(fleet.stdout)
+    assert bundle["files"] == [
+        str(tmp_path / "f" / n) for n in ("fleet.yaml", "kustomization.yaml")
+    ]
+    on_disk = [
+        o for o in YAML(typ="safe").load_all((tmp_path / "f" / "fleet.yaml").read_text()) if o
+    ]
+    assert bundle["objects"] == on_disk
+
+
+def test_every_command_that_reports_takes_format_json() -> None:
+    import click
+
+    from runway.cli import main
+
+    def leaves(command: click.Command, path: str) -> list[tuple[str, click.Command]]:
+        if isinstance(command, click.Group):
+            return [x for n, c in command.commands.items() for x in leaves(c, f"{path} {n}")]
+        return [(path.strip(), command)]
+
+    producers = {"completion", "schema"}  # they print a shell script and a JSON Schema
+    missing = [
+        path
+        for path, command in leaves(main, "")
+        if path not in producers
+        and not any(
+            p.name == "fmt" and "json" in getattr(p.type, "choices", ()) for p in command.params
+        )
+    ]
+    assert missing == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -78,6 +79,7 @@ def workspace_check(devfile: Path, fmt: str) -> None:
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write to FILE"
 )
+@FORMAT_OPTION
 @handle_errors
 def workspace_job(
     devfile: Path,
@@ -87,8 +89,11 @@ def workspace_job(
     timeout: str,
     domain: str,
     output: Path | None,
+    fmt: str,
 ) -> None:
-    """The workspace as one CI job (`workload`) for runners reached through the KAS tunnel."""
+    """The workspace as one CI job (`workload`) for runners reached through the KAS tunnel.
+
+    json: {workspace, job, files}; the job keeps GitLab CI's own keys."""
     from runway.common.yamlio import yaml_text
     from runway.workspace.ci_job import JobOptions, job
     from runway.workspace.devfile import load_devfile
@@ -101,12 +106,15 @@ def workspace_job(
         timeout=timeout,
         domain=domain,
     )
-    text = yaml_text(job(load_devfile(devfile), options))
-    if output is None:
-        click.echo(text, nl=False)
-    else:
-        write_text_atomic(output, text)
+    pipeline = job(load_devfile(devfile), options)
+    if output is not None:
+        write_text_atomic(output, yaml_text(pipeline))
         click.echo(f"wrote {output}", err=True)
+    if fmt == "json":
+        files = [str(output)] if output else []
+        _echo_json({"workspace": options.workspace, "job": pipeline, "files": files})
+    elif output is None:
+        click.echo(yaml_text(pipeline), nl=False)
 
 
 @workspace.command(name="manifests")
@@ -140,6 +148,7 @@ def workspace_job(
 @click.option(
     "-o", "--output", type=click.Path(path_type=Path, file_okay=False), help="Write files to DIR"
 )
+@FORMAT_OPTION
 @handle_errors
 def workspace_manifests(
     devfile: Path,
@@ -155,8 +164,11 @@ def workspace_manifests(
     proxy_namespace: str,
     data_size: str,
     output: Path | None,
+    fmt: str,
 ) -> None:
-    """The workspace as the Kubernetes objects GitLab makes, for the agent to apply."""
+    """The workspace as the Kubernetes objects GitLab makes, for the agent to apply.
+
+    json: {workspace, namespace, objects, files, secrets_to_create}."""
     from runway.common.yamlio import yaml_text
     from runway.workspace.devfile import load_devfile
     from runway.workspace.kubernetes import (
@@ -181,21 +193,37 @@ def workspace_manifests(
         data_size=data_size,
     )
     objects = manifests(load_devfile(devfile), options)
-    if output is None:
-        click.echo("---\n".join(yaml_text(o) for o in objects), nl=False)
-    else:
+    written: list[str] = []
+    if output is not None:
         files = {
             f"{i:02d}-{o['kind'].lower()}-{o['metadata']['name']}.yaml": yaml_text(o).encode()
             for i, o in enumerate(objects)
         }
         write_tree_atomic(output, files)
+        written = [str(output / f) for f in files]
         click.echo(f"wrote {len(files)} files to {output}", err=True)
-    if kas_address:
+    elif fmt != "json":
+        click.echo("---\n".join(yaml_text(o) for o in objects), nl=False)
+    secrets = (
+        [{"namespace": namespace, "name": file_secret(options), "key": AGENTW_TOKEN_KEY}]
+        if kas_address
+        else []
+    )
+    for secret in secrets:
         click.echo(
-            f"the agent must create Secret {namespace}/{file_secret(options)} "
-            f"(key: {AGENTW_TOKEN_KEY}, agentw's token)",
+            f"the agent must create Secret {secret['namespace']}/{secret['name']} "
+            f"(key: {secret['key']}, agentw's token)",
             err=True,
         )
+    if fmt == "json":
+        payload = {
+            "workspace": options.workspace,
+            "namespace": namespace,
+            "objects": objects,
+            "files": written,
+            "secrets_to_create": secrets,
+        }
+        _echo_json(payload)
 
 
 @workspace.command(name="fleet")
@@ -217,6 +245,7 @@ def workspace_manifests(
     default=Path("dist/turnup/workspaces-runner/managed-self-hosted"),
     show_default=True,
 )
+@FORMAT_OPTION
 @handle_errors
 def workspace_fleet(
     gitlab_url: str,
@@ -226,8 +255,11 @@ def workspace_fleet(
     max_memory: str,
     token_secret: str,
     output: Path,
+    fmt: str,
 ) -> None:
-    """The workspace runner fleet (upstream GitLab Runner chart) as a Flux turn-up bundle."""
+    """The workspace runner fleet (upstream GitLab Runner chart) as a Flux turn-up bundle.
+
+    json: {files, objects}."""
     from runway.common.yamlio import yaml_text
     from runway.errors import UsageError
     from runway.workspace import runner
@@ -262,5 +294,13 @@ def workspace_fleet(
         }
     ).encode()
     write_tree_atomic(output, files)
-    for name in sorted(files):
-        click.echo(str(output / name))
+    written = [str(output / name) for name in sorted(files)]
+    if fmt == "json":
+        _echo_json({"files": written, "objects": objects})
+        return
+    for path in written:
+        click.echo(path)
+
+
+def _echo_json(payload: dict[str, Any]) -> None:
+    click.echo(json.dumps(payload, indent=2))
