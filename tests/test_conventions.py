@@ -34,7 +34,7 @@ def test_set_numbers_for_tags_and_quantities_pass_the_schema(kas: Path) -> None:
 
 
 def test_an_umbrella_charts_global_values_are_accepted(kas: Path) -> None:
-    values = {
+    values: dict[str, Any] = {
         "global": {
             "storageClass": "fast",
             "imagePullSecrets": [{"name": "from-umbrella"}, "by-name"],
@@ -46,6 +46,16 @@ def test_an_umbrella_charts_global_values_are_accepted(kas: Path) -> None:
         {"name": "from-umbrella"},
         {"name": "by-name"},
     ]
+    values["imagePullSecrets"] = [{"name": "own"}, "by-name"]
+    pods = [o for o in objects(kas, values) if o["kind"] in ("Deployment", "Pod", "Job")]
+    assert len(pods) >= 2
+    for pod in pods:
+        spec = pod["spec"].get("template", pod)["spec"]
+        assert spec["imagePullSecrets"] == [
+            {"name": "from-umbrella"},
+            {"name": "by-name"},
+            {"name": "own"},
+        ], pod["kind"]
 
 
 def test_a_gitlab_version_with_its_edition_meets_a_range_at_its_lower_bound() -> None:
@@ -388,3 +398,77 @@ def test_config_overrides_change_one_key_of_a_config_file_and_keep_the_rest(
     assert rendered["gitlab"]["address"] == "https://gitlab.acme.test"
     assert rendered["gitlab"]["authentication_secret_file"] == "/etc/kas/secrets/gitlab_kas_secret"
     assert rendered["redis"]["server"]["address"] == "redis-master.gitlab.svc:6379"
+
+
+def test_install_notes_warn_while_a_listener_routes_an_example_host(kas: Path) -> None:
+    def notes(values: dict[str, Any]) -> str:
+        rendered = helm.render(kas, values, name="rel", namespace="ns")
+        return next(text for name, text in rendered.items() if name.endswith("NOTES.txt"))
+
+    assert "WARNING: listener agent still routes the example host kas.gitlab.example.com" in (
+        notes({})
+    )
+    own = {
+        name: {"host": f"{name}.gitlab.acme.test", "extraHosts": []}
+        for name in ("agent", "k8s-proxy", "workspaces")
+    }
+    assert "WARNING" not in notes({"listeners": own})
+    with_alias = {**own, "agent": {"host": "kas.acme.test", "extraHosts": ["kas.example.com"]}}
+    assert "example host kas.example.com" in notes({"listeners": with_alias})
+
+
+def test_two_runway_charts_render_as_subcharts_of_one_umbrella_with_shared_globals(
+    tmp_path: Path,
+) -> None:
+    """What a platform team does with several satellite services: one umbrella release."""
+    import shutil
+
+    from ruamel.yaml import YAML
+
+    from runway.verify import hardening, kube
+
+    charts = tmp_path / "built"
+    for service in ("kas", "ai-gateway"):
+        built = run_cli("build", str(MANIFESTS / service), "-o", str(charts), "--no-verify")
+        assert built.exit_code == 0, built.stderr
+    umbrella = tmp_path / "satellites"
+    dependencies = []
+    for name in ("kas", "ai-gateway"):
+        shutil.copytree(charts / name, umbrella / "charts" / name)
+        meta = YAML(typ="safe").load((charts / name / "Chart.yaml").read_text())
+        dependencies.append(
+            {"name": name, "version": meta["version"], "repository": f"file://../{name}"}
+        )
+    chart_yaml = {
+        "apiVersion": "v2",
+        "name": "satellites",
+        "version": "1.0.0",
+        "dependencies": dependencies,
+    }
+    (umbrella / "Chart.yaml").write_text(json.dumps(chart_yaml))
+    values = {
+        "global": {
+            "imageRegistry": "mirror.acme.test",
+            "imagePullSecrets": [{"name": "mirror-pull"}],
+            "storageClass": "fast-ssd",
+        },
+        "ai-gateway": {"image": {"repository": "gitlab-org/ai-gateway", "tag": "1.0.0"}},
+    }
+    rendered = helm.render(umbrella, values, name="sat", namespace="satellites")
+    found = [
+        doc
+        for name, text in rendered.items()
+        if name.endswith(".yaml")
+        for doc in YAML(typ="safe").load_all(text)
+        if doc
+    ]
+    deployments = {d["metadata"]["name"]: d for d in found if d["kind"] == "Deployment"}
+    assert sorted(deployments) == ["sat-ai-gateway", "sat-kas"]
+    for deployment in deployments.values():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["imagePullSecrets"] == [{"name": "mirror-pull"}]
+        assert all(c["image"].startswith("mirror.acme.test/") for c in pod["containers"])
+    assert [p for obj in found for p in [*kube.validate_object(obj), *hardening.check(obj)]] == []
+
+    with pytest.raises(VerifyError, match="kas"):
+        helm.render(umbrella, {**values, "kas": {"replicaCount": "two"}}, name="s", namespace="n")

@@ -484,6 +484,10 @@ class ChartValues(Values):
     fullnameOverride: OptionalName = Field("", description="Replaces the full object name")
     region: str = Field("", description="Region this release runs in (replaces ${region} in env)")
     image: Image = Field(default_factory=Image, description="Container image")
+    imagePullSecrets: list[Name | PullSecretRef] = Field(
+        default_factory=list,
+        description="Image pull Secrets of this chart's pods, after global.imagePullSecrets",
+    )
     command: list[str] = Field(default_factory=list, description="Entrypoint override")
     args: list[str] = Field(default_factory=list, description="Arguments")
     listeners: dict[PortName, Listener] = Field(

@@ -77,6 +77,27 @@ app.kubernetes.io/part-of: runway
 {{- end }}
 {{- end -}}
 
+{{- define "runway.resources" -}}
+{{- /* null quantities are "unset": Helm drops them from a chart's own defaults, not from a subchart's */ -}}
+{{- $kept := dict -}}
+{{- range $kind, $list := .Values.resources -}}
+{{- range $name, $quantity := $list -}}
+{{- if not (kindIs "invalid" $quantity) }}{{ $_ := set $kept $kind (merge (dict $name $quantity) (get $kept $kind | default dict)) }}{{ end -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $kept -}}
+{{- end -}}
+
+{{- define "runway.imagePullSecrets" -}}
+{{- $names := list -}}
+{{- range concat .Values.global.imagePullSecrets .Values.imagePullSecrets -}}
+{{- if kindIs "map" . }}{{ $names = append $names .name }}{{ else }}{{ $names = append $names . }}{{ end -}}
+{{- end -}}
+{{- range uniq $names }}
+- name: {{ . | toJson }}
+{{- end -}}
+{{- end -}}
+
 {{- define "runway.podSecurityContext" -}}
 {{- $c := .Values.podSecurityContext -}}
 runAsNonRoot: true
