@@ -1,11 +1,17 @@
-"""The CI pipelines' scripts, run for real: a tag pipeline builds, verifies, packages, publishes
-and promotes every chart into the real OCI registry, exactly as the jobs would in GitLab CI.
+"""The CI pipelines, run by gitlab-ci-local (a GitLab CI engine) through its shell executor: a tag
+pipeline of runway's own `.gitlab-ci.yml`, and a sample service project that includes the
+reusable template, each building, verifying, packaging, publishing into the real OCI registry and
+running the manual promote job.
 
-Only the install lines (pip, apt) are left out; this environment already has them.
+The test's copies differ from the files in two ways only, because this machine has no container
+runtime and already has runway installed: `image:` keys are dropped (so the shell executor runs
+the jobs), and the install lines (`python -m pip install …`, `apt-get …`) become `'true'` (a pip
+install here would replace the running venv). The `test` job is not run: it is this suite.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -15,70 +21,88 @@ from pathlib import Path
 from typing import Any
 
 import helm_python
+import pytest
 from ruamel.yaml import YAML
 
-from tests.conftest import MANIFESTS, ROOT, ci_template
+from tests.conftest import MANIFESTS, ROOT
 from tests.servers import Registry
 
-
-def _job_lines(jobs: dict[str, Any], name: str) -> list[str]:
-    job = jobs[name]
-    before: list[str] | None = job.get("before_script")
-    parent = job.get("extends")
-    while before is None and parent:
-        before = jobs[parent].get("before_script")
-        parent = jobs[parent].get("extends")
-    lines = [*(before or []), *job["script"]]
-    return [line for line in lines if not re.match(r"^(python -m pip|apt-get) ", line)]
+GITLAB_CI_LOCAL = Path(
+    os.environ.get(
+        "RUNWAY_GITLAB_CI_LOCAL",
+        ROOT / ".venv" / "tools" / "gitlab-ci-local" / "node_modules" / ".bin" / "gitlab-ci-local",
+    )
+)
+TAG = "v1.2.3"
+INSTALL_LINE = re.compile(r"^(\s*- )(python -m pip install|apt-get) .*$", re.M)
 
 
-def _project(tmp_path: Path) -> Path:
-    work = tmp_path / "project"
-    shutil.copytree(MANIFESTS, work / "manifests")
+def for_the_shell_executor(text: str) -> str:
+    """The pipeline as this machine can run it (see the module docstring)."""
+    text = re.sub(r"^\s*image: .*\n", "", text, flags=re.M)
+    return INSTALL_LINE.sub(r"\1'true'", text)
+
+
+def _git(work: Path, *args: str) -> str:
     env = {
         **os.environ,
         "GIT_AUTHOR_DATE": "2026-01-01T00:00:00Z",
         "GIT_COMMITTER_DATE": "2026-01-01T00:00:00Z",
     }
-    for command in (
-        ["git", "init", "-q"],
-        ["git", "add", "."],
-        ["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", "commit", "-qm", "x"],
-    ):
-        subprocess.run(command, cwd=work, env=env, check=True)
-    return work
+    done = subprocess.run(
+        ["git", "-c", "user.name=ci", "-c", "user.email=ci@example.com", *args],
+        cwd=work,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.strip()
 
 
-def _run(jobs: dict[str, Any], names: list[str], work: Path, env: dict[str, str]) -> None:
-    for name in names:
-        script = "\n".join(_job_lines(jobs, name))
-        done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script],
-            cwd=work,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        assert done.returncode == 0, f"job {name} failed:\n{done.stdout}\n{done.stderr}"
+def _commit_and_tag(work: Path) -> str:
+    _git(work, "init", "-q", "-b", "main")
+    _git(work, "remote", "add", "origin", "https://gitlab.example.com/group/service.git")
+    _git(work, "add", ".")
+    _git(work, "commit", "-qm", "release")
+    _git(work, "tag", TAG)
+    return _git(work, "rev-parse", "--short=8", "HEAD")
 
 
-def _env(registry: Registry, **extra: str) -> dict[str, str]:
-    """The job's environment; job variables expand `$VAR` references as GitLab does."""
-    base = {
-        **os.environ,
-        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-        "CI_COMMIT_TAG": "v1.2.3",
-        "CI_PIPELINE_IID": "7",
-        "CI_REGISTRY_IMAGE": "registry.example.com/group/service",
-        "CI_COMMIT_SHORT_SHA": "a1b2c3d4",
-        "RUNWAY_PLAIN_HTTP": "1",
-        "RUNWAY_STAGES": "canary,stable",
-    }
-    expanded = {
-        key: re.sub(r"\$\{?([A-Z_][A-Z0-9_]*)\}?", lambda m: base.get(str(m[1]), str(m[0])), value)
-        for key, value in extra.items()
-    }
-    return {**base, **expanded}
+def _pipeline(work: Path, jobs: list[str], manual: list[str], *variables: str) -> str:
+    """Run `jobs` as a tag pipeline would: CI_COMMIT_TAG set, no CI_COMMIT_BRANCH."""
+    assert GITLAB_CI_LOCAL.exists(), (
+        f"gitlab-ci-local is missing at {GITLAB_CI_LOCAL}: ./dev test installs it"
+    )
+    command = [
+        str(GITLAB_CI_LOCAL),
+        "--home",
+        str(work.parent / "gcl-home"),
+        "--variable",
+        f"CI_COMMIT_TAG={TAG}",
+        "--variable",
+        f"CI_COMMIT_REF_NAME={TAG}",
+        "--variable",
+        "CI_PIPELINE_SOURCE=push",
+        "--unset-variable",
+        "CI_COMMIT_BRANCH",
+        "--variable",
+        "CI_PIPELINE_IID=7",
+        "--variable",
+        "CI_REGISTRY_IMAGE=registry.example.com/group/service",
+        "--variable",
+        "RUNWAY_PLAIN_HTTP=1",
+        *(arg for v in variables for arg in ("--variable", v)),
+        *(arg for job in manual for arg in ("--manual", job)),
+        *jobs,
+    ]
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    done = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=600)
+    log = done.stdout + done.stderr
+    assert done.returncode == 0, log
+    for job in jobs:
+        assert re.search(rf"PASS\s+{re.escape(job)}\b", log), f"{job} did not pass:\n{log}"
+    return log
 
 
 def _tags(registry: Registry, repository: str) -> list[str]:
@@ -87,34 +111,73 @@ def _tags(registry: Registry, repository: str) -> list[str]:
     )
 
 
+def test_the_install_lines_are_all_the_test_replaces() -> None:
+    for path in (ROOT / ".gitlab-ci.yml", ROOT / "ci" / "runway-chart.yml"):
+        text = path.read_text()
+        replaced = for_the_shell_executor(text)
+        assert INSTALL_LINE.search(text), f"{path.name} installs what its jobs use"
+        assert len(text.splitlines()) - len(replaced.splitlines()) == text.count("image: ")
+
+
 def test_a_tag_pipeline_publishes_every_chart_and_the_manual_job_promotes_it(
     registry: Registry, repo: str, tmp_path: Path
 ) -> None:
-    jobs = YAML(typ="safe").load((ROOT / ".gitlab-ci.yml").read_text())
-    work = _project(tmp_path)
-    env = _env(registry, CHART_REGISTRY=registry.url(repo), PROMOTE_TO="stable")
-    _run(jobs, ["build", "verify", "package", "publish", "promote"], work, env)
+    work = tmp_path / "runway"
+    shutil.copytree(MANIFESTS, work / "manifests")
+    (work / ".gitlab-ci.yml").write_text(
+        for_the_shell_executor((ROOT / ".gitlab-ci.yml").read_text())
+    )
+    _commit_and_tag(work)
+    jobs = ["validate", "build", "verify", "package", "publish", "promote"]
+    _pipeline(work, jobs, ["promote"], f"CHART_REGISTRY={registry.url(repo)}")
     names = sorted(p.name for p in MANIFESTS.iterdir() if p.is_dir())
     for name in names:
+        assert _tags(registry, f"{repo}/canary/{name}") == ["1.2.3"]
         assert _tags(registry, f"{repo}/stable/{name}") == ["1.2.3"]
     assert (work / "packages.txt").read_text().count("sha256:") == len(names)
+    assert (work / "validate.json").exists(), "validate's artifact"
 
 
-def test_the_reusable_template_validates_builds_publishes_and_promotes_one_service(
-    registry: Registry, repo: str, tmp_path: Path
+@pytest.fixture
+def service_project(tmp_path: Path) -> Path:
+    """A service's repository: its manifest in .runway/, its .gitlab-ci.yml including the
+    template (a local include: gitlab-ci-local cannot reach another project)."""
+    work = tmp_path / "service"
+    shutil.copytree(MANIFESTS / "kas", work / ".runway")
+    template = for_the_shell_executor((ROOT / "ci" / "runway-chart.yml").read_text())
+    (work / "ci").mkdir()
+    (work / "ci" / "runway-chart.yml").write_text(template)
+    return work
+
+
+def test_a_service_project_including_the_template_publishes_and_promotes_its_chart(
+    registry: Registry, repo: str, service_project: Path
 ) -> None:
-    given = {"manifest": "manifests/kas", "registry": registry.url(repo)}
-    _, jobs = ci_template((ROOT / "ci" / "runway-chart.yml").read_text(), given)
-    work = _project(tmp_path)
-    env = _env(registry, **{k: str(v) for k, v in jobs[".runway-base"]["variables"].items()})
-    _run(jobs, ["runway-validate", "runway-chart", "runway-publish", "runway-promote"], work, env)
-    image = YAML(typ="safe").load((work / "dist" / "charts" / "kas" / "values.yaml").read_text())[
-        "image"
-    ]
+    include = {
+        "include": [
+            {
+                "local": "ci/runway-chart.yml",
+                "inputs": {"registry": registry.url(repo), "runway": "runway"},
+            }
+        ]
+    }
+    (service_project / ".gitlab-ci.yml").write_text(json.dumps(include, indent=2))
+    short_sha = _commit_and_tag(service_project)
+    jobs = ["runway-validate", "runway-chart", "runway-publish", "runway-promote"]
+    log = _pipeline(service_project, jobs, ["runway-promote"])
+    values = (service_project / "dist" / "charts" / "kas" / "values.yaml").read_text()
+    image: dict[str, Any] = YAML(typ="safe").load(values)["image"]
     assert (image["registry"], image["repository"], image["tag"]) == (
         "registry.example.com",
         "group/service",
-        "a1b2c3d4",
+        short_sha,
     ), "the template passes the service's image to build (--image)"
-    assert _tags(registry, f"{repo}/stable/kas") == ["1.2.3"]
     assert _tags(registry, f"{repo}/canary/kas") == ["1.2.3"]
+    assert _tags(registry, f"{repo}/stable/kas") == ["1.2.3"]
+    expanded = YAML(typ="safe").load(
+        (service_project / ".gitlab-ci-local" / "expanded-gitlab-ci.yml").read_text()
+    )
+    for job in jobs:
+        assert expanded[job]["variables"]["PIP_CACHE_DIR"] == "$CI_PROJECT_DIR/.cache/pip"
+        assert expanded[job]["cache"][0]["paths"] == [".cache/pip"], "pip downloads are cached"
+    assert "built dist/charts/kas" in log and "verified 1, 0 failed" in log
