@@ -1,23 +1,29 @@
-"""Time validate, build, verify, package and a one-manifest rebuild over N synthetic services.
+"""Each figure of the performance targets, as a ratio to a floor measured in the same run.
 
-Usage: python -m bench [N …]   (default 10 100 1000; verify runs on at most 20 charts)
+Usage: python -m bench [--services N] [--sample K] [--profile verify|build|package|validate]
+
+The machine is shared, so figures are ratios (ours ÷ a floor timed beside it: Helm's own work,
+copying the output, a bare interpreter) and each is the median of a few runs. Never a timed test.
 """
 
 from __future__ import annotations
 
+import argparse
+import cProfile
+import dataclasses
+import io
+import os
+import pstats
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-from runway import helm
-from runway.chart import build
-from runway.chart.spec import BuildOptions
-from runway.manifest import loader
-from runway.publish.archive import FIXED_EPOCH, package_chart
-from runway.verify import verify_chart
-
+RUNWAY = Path(sys.executable).parent / "runway"
 MANIFEST = """\
 apiVersion: runway/v1
 kind: RunwayService
@@ -47,82 +53,220 @@ spec:
 """
 
 
-def _write(root: Path, n: int) -> None:
+@dataclasses.dataclass
+class Figure:
+    name: str
+    measured: float
+    target: float
+    unit: str = "\N{MULTIPLICATION SIGN}"
+    detail: str = ""
+
+    @property
+    def met(self) -> bool:
+        return self.measured <= self.target
+
+    def line(self) -> str:
+        mark = "ok  " if self.met else "MISS"
+        value = f"{self.measured:6.2f}{self.unit}"
+        return f"  {mark} {self.name:<58} {value:>9}  target ≤ {self.target:g}{self.unit}  {self.detail}"
+
+
+def median_time(func: Callable[[], object], runs: int = 3) -> float:
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        func()
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+def write_services(root: Path, n: int) -> None:
     for i in range(n):
         folder = root / f"svc-{i}"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "runway.yml").write_text(MANIFEST.format(i=i, timeout=60 + i % 100))
 
 
-def _timed(label: str, n: int, func: object) -> float:
-    started = time.perf_counter()
-    func()  # type: ignore[operator]
-    elapsed = time.perf_counter() - started
-    print(f"  {label:<28} {elapsed * 1000:9.1f} ms total {elapsed * 1000 / n:8.2f} ms/service")
-    return elapsed
+def _cli(*args: str) -> None:
+    subprocess.run([str(RUNWAY), *args], check=True, capture_output=True)
 
 
-def run(n: int) -> None:
-    print(f"N = {n}")
-    with tempfile.TemporaryDirectory() as tmp:
-        root = Path(tmp) / "manifests"
-        out = Path(tmp) / "charts"
-        _write(root, n)
-        options = BuildOptions(image="registry.example.com/svc:1.0.0")
-        _timed("validate", n, lambda: loader.load_paths([root]))
-        services = loader.load_paths([root]).services
-        _timed("build (no verify)", n, lambda: build.build_services(services, options, out))
-        (root / "svc-0" / "runway.yml").write_text(MANIFEST.format(i=0, timeout=999))
+def build_figures(work: Path, n: int) -> list[Figure]:
+    from runway.chart import build
+    from runway.chart.spec import BuildOptions
+    from runway.manifest import loader
 
-        def rebuild() -> None:
-            build.build_services(loader.load_paths([root]).services, options, out)
+    root = work / "manifests"
+    write_services(root, n)
+    options = BuildOptions(image="registry.example.com/svc:1.0.0")
 
-        _timed("rebuild, one changed", n, rebuild)
-        sample = sorted(p for p in out.iterdir() if p.is_dir())[: min(n, 20)]
-        ours = _timed("verify (sample)", len(sample), lambda: [verify_chart(c) for c in sample])
-        helm_only = []
-        for chart in sample:
-            started = time.perf_counter()
-            values = {"image": {"repository": "r/x", "tag": "1"}}
-            helm.lint(chart, values, "v1.31.0")
-            helm.render(chart, values, name="b", namespace="b")
-            helm_only.append(time.perf_counter() - started)
-        print(
-            f"  verify / Helm (render+lint x1) ratio: {ours / sum(helm_only):.1f} "
-            f"(Helm median {statistics.median(helm_only) * 1000:.1f} ms/chart)"
-        )
-        packages = Path(tmp) / "packages"
-        _timed(
-            "package (sample)",
-            len(sample),
-            lambda: [package_chart(c, packages, mtime=FIXED_EPOCH) for c in sample],
-        )
-        started = time.perf_counter()
-        for chart in sample:
-            helm.package(chart, Path(tmp) / "helm-packages")
-        print(
-            f"  Helm's own package (sample)  {(time.perf_counter() - started) * 1000:9.1f} ms total"
-        )
+    def build_all(out: Path) -> None:
+        build.build_services(loader.load_paths([root]).services, options, out)
+
+    outputs = iter(work / f"charts-{i}" for i in range(100))
+    ours = median_time(lambda: build_all(next(outputs)))
+    built = work / "charts-0"
+    copies = iter(work / f"copy-{i}" for i in range(100))
+    floor = median_time(lambda: shutil.copytree(built, next(copies)))
+    (root / "svc-0" / "runway.yml").write_text(MANIFEST.format(i=0, timeout=999))
+    rebuild = median_time(lambda: build_all(built), runs=1)
+    files = sum(1 for p in built.rglob("*") if p.is_file())
+    return [
+        Figure(
+            f"build --no-verify ÷ copying its output, {n} services",
+            ours / floor,
+            1.5,
+            detail=f"({ours:.2f} s vs {floor:.2f} s, {files} files)",
+        ),
+        Figure(f"rebuild after 1 of {n} changed", rebuild, 1.0, " s"),
+    ]
 
 
-def plan_environments() -> None:
-    """The offline Pulumi plan of each shipped environment (mock mode, both stacks)."""
-    from runway.platform.plan import plan
+def shipped_charts(work: Path) -> list[Path]:
+    out = work / "shipped"
+    _cli("build", "manifests", "-o", str(out), "--no-verify")
+    return sorted(p for p in out.iterdir() if (p / "Chart.yaml").is_file())
 
-    for path in sorted(Path("environments").glob("*.yml")):
-        started = time.perf_counter()
-        planned = plan(path)
-        elapsed = (time.perf_counter() - started) * 1000
-        print(
-            f"  stack plan {path.name:<18} {elapsed:9.1f} ms ({len(planned.resources)} resources)"
-        )
+
+def verify_figures(charts: list[Path]) -> list[Figure]:
+    from runway import helm
+    from runway.common.kube import PLACEHOLDER_IMAGE
+    from runway.verify import verify_chart, verify_charts
+
+    verify_chart(charts[0])  # schema caches, as in any process after its first chart
+    ours = sum(median_time(lambda c=c: verify_chart(c)) for c in charts)  # type: ignore[misc]
+    renders = {c.name: verify_chart(c).renders for c in charts}
+
+    def helm_floor(chart: Path, renders: int = 1) -> None:
+        values = PLACEHOLDER_IMAGE if not helm.default_values(chart)["image"]["repository"] else {}
+        helm.lint(chart, values, "v1.31.0")
+        for _ in range(renders):
+            helm.render(chart, values, name="bench", namespace="bench")
+
+    floor = sum(median_time(lambda c=c: helm_floor(c)) for c in charts)  # type: ignore[misc]
+    helm_work = sum(
+        median_time(lambda c=c: helm_floor(c, renders[c.name]))  # type: ignore[misc]
+        for c in charts
+    )
+    cores = os.cpu_count() or 1
+    many = charts * max(2, cores)
+    serial = median_time(lambda: [verify_chart(c) for c in many], runs=1)
+    parallel = median_time(lambda: list(verify_charts(many)), runs=1)
+    return [
+        Figure(
+            "verify ÷ Helm's own render+lint, per chart",
+            ours / floor,
+            1.5,
+            detail=f"({ours / len(charts) * 1000:.0f} vs {floor / len(charts) * 1000:.0f} ms/chart)",
+        ),
+        Figure(
+            "verify ÷ Helm's work verify asks for (1 lint + its renders)",
+            ours / helm_work,
+            1.5,
+            detail=f"({sum(renders.values()) / len(charts):.1f} renders/chart)",
+        ),
+        Figure(
+            f"verify of {len(many)} charts, wall ÷ (serial ÷ {cores} cores)",
+            parallel / (serial / cores),
+            1.25,
+            detail=f"({parallel:.1f} s vs {serial:.1f} s serial)",
+        ),
+    ]
+
+
+def package_figures(charts: list[Path], work: Path) -> list[Figure]:
+    from runway import helm
+    from runway.publish.archive import FIXED_EPOCH, package_chart
+
+    ours = median_time(lambda: [package_chart(c, work / "ours", mtime=FIXED_EPOCH) for c in charts])
+    floor = median_time(lambda: [helm.package(c, work / "helm") for c in charts])
+    return [Figure("package ÷ Helm's own package", ours / floor, 1.0)]
+
+
+def startup_figures(work: Path) -> list[Figure]:
+    manifest = work / "one" / "runway.yml"
+    manifest.parent.mkdir()
+    manifest.write_text(MANIFEST.format(i=1, timeout=60))
+    bare = median_time(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), runs=7)
+    validate = median_time(lambda: _cli("validate", str(manifest)), runs=7)
+    version = median_time(lambda: _cli("--version"), runs=7)
+    return [
+        Figure(
+            "validate one manifest, cold ÷ bare interpreter",
+            validate / bare,
+            3.0,
+            detail=f"({validate * 1000:.0f} vs {bare * 1000:.0f} ms)",
+        ),
+        Figure(
+            "runway --version ÷ bare interpreter",
+            version / bare,
+            1.5,
+            detail=f"({version * 1000:.0f} ms)",
+        ),
+    ]
+
+
+def install_figure() -> Figure:
+    """Bytes on disk of runway's own install (no extras) and everything it requires."""
+    from bench.install import footprint
+
+    size, count = footprint("runway")
+    return Figure(
+        "install for chart work (runway, no extras)",
+        size / 1e6,
+        150,
+        " MB",
+        detail=f"({count} distributions)",
+    )
+
+
+def profile(stage: str, charts: list[Path], work: Path) -> None:
+    from runway.verify import verify_chart
+
+    actions: dict[str, Callable[[], object]] = {
+        "verify": lambda: [verify_chart(c) for c in charts],
+        "package": lambda: package_figures(charts, work / "profile"),
+        "build": lambda: build_figures(work / "profile-build", 200),
+        "validate": lambda: _validate_in_process(work),
+    }
+    profiler = cProfile.Profile()
+    profiler.runcall(actions[stage])
+    text = io.StringIO()
+    pstats.Stats(profiler, stream=text).sort_stats("cumulative").print_stats(30)
+    print(text.getvalue())
+
+
+def _validate_in_process(work: Path) -> None:
+    from runway.manifest import loader
+
+    root = work / "profile-validate"
+    write_services(root, 200)
+    loader.load_paths([root])
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [10, 100, 1000]
-    for n in sizes:
-        run(n)
-    plan_environments()
+    parser = argparse.ArgumentParser(prog="./dev bench")
+    parser.add_argument("--services", type=int, default=1000, help="services built (1,000)")
+    parser.add_argument("--profile", choices=["verify", "build", "package", "validate"])
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="runway-bench-") as tmp:
+        work = Path(tmp)
+        charts = shipped_charts(work)
+        if args.profile:
+            profile(args.profile, charts, work)
+            return
+        figures = [
+            *startup_figures(work),
+            *build_figures(work / "build", args.services),
+            *verify_figures(charts),
+            *package_figures(charts, work),
+            install_figure(),
+        ]
+    print(f"runway benchmarks ({os.cpu_count()} cores; ratios to a floor timed in this run)")
+    for figure in figures:
+        print(figure.line())
+    missed = sum(not f.met for f in figures)
+    print(f"{len(figures) - missed} of {len(figures)} targets met")
 
 
 if __name__ == "__main__":

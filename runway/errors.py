@@ -138,3 +138,13 @@ class PackageError(RunwayError):
 
 class PublishError(RunwayError):
     """A registry refused, could not be reached, or holds something that conflicts."""
+
+
+class MissingExtraError(RunwayError):
+    """A command needs packages of an extra that is not installed (`runway[stacks]`)."""
+
+    def __init__(self, command: str, extra: str, module: str) -> None:
+        super().__init__(
+            f"{command} needs the {extra!r} extra ({module} is not installed): "
+            f"pip install 'runway[{extra}]'"
+        )

@@ -90,7 +90,15 @@ def continuation_problems(text: str) -> list[str]:
 
     found = []
     for block in re.findall(r"```sh\n(.*?)```", text, re.S):
-        for before, line in itertools.pairwise(block.splitlines()):
+        lines, heredoc = [], ""
+        for line in block.splitlines():
+            if heredoc:
+                heredoc = "" if line.strip() == heredoc else heredoc
+                continue
+            lines.append(line)
+            opened = re.search(r"<<-?\s*['\"]?(\w+)['\"]?", line)
+            heredoc = opened[1] if opened else ""
+        for before, line in itertools.pairwise(lines):
             if line.lstrip().startswith("-") and not before.rstrip().endswith("\\"):
                 found.append(line.strip())
     return found

@@ -89,3 +89,49 @@ def test_the_installed_wheel_builds_the_shipped_charts_elsewhere(
     assert done.returncode == 0, done.stderr
     assert "verify out/kas: ok" in done.stdout
     assert (work / "out" / "kas" / "templates" / "deployment.yaml").is_file()
+
+
+def test_pulumi_is_only_in_the_stacks_extra(wheel: Path) -> None:
+    with zipfile.ZipFile(wheel) as archive:
+        (name,) = [n for n in archive.namelist() if n.endswith(".dist-info/METADATA")]
+        requires = [
+            line.split(":", 1)[1].strip()
+            for line in archive.read(name).decode().splitlines()
+            if line.startswith("Requires-Dist:")
+        ]
+    pulumi = [r for r in requires if r.lower().startswith("pulumi")]
+    assert len(pulumi) == 5 and all('extra == "stacks"' in r for r in pulumi), pulumi
+    base = [r for r in requires if "extra ==" not in r]
+    assert any(r.startswith("helm-python-sdk") for r in base), "chart work needs the Helm engine"
+
+
+WITHOUT_PULUMI = """
+import importlib.abc, sys
+
+class NotInstalled(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.partition(".")[0].startswith("pulumi"):
+            raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+        return None
+
+sys.meta_path.insert(0, NotInstalled())
+from runway.cli import main
+sys.argv = ["runway", *sys.argv[1:]]
+main()
+"""
+
+
+def _without_pulumi(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", WITHOUT_PULUMI, *args], cwd=cwd, capture_output=True, text=True
+    )
+
+
+def test_chart_work_runs_without_pulumi_and_stack_names_the_extra(tmp_path: Path) -> None:
+    built = _without_pulumi("build", str(MANIFESTS / "kas"), "-o", str(tmp_path / "out"), cwd=ROOT)
+    assert built.returncode == 0, built.stderr
+    assert "kas: ok" in built.stdout and "verified 1, 0 failed" in built.stderr
+    plan = _without_pulumi("stack", "plan", "environments/staging.yml", cwd=ROOT)
+    assert plan.returncode == 1, plan.stderr
+    assert "pip install 'runway[stacks]'" in plan.stderr
+    assert "Traceback" not in plan.stderr

@@ -14,6 +14,23 @@ from runway.cli._common import (
     handle_errors,
 )
 
+STACKS_EXTRA = ("pulumi", "pulumi_gcp", "pulumi_kubernetes", "pulumi_gitlab", "pulumi_random")
+
+
+def require_stacks_extra(command: str) -> None:
+    """A clear message instead of an ImportError deep in the platform code."""
+    import importlib.util
+
+    from runway.errors import MissingExtraError
+
+    for module in STACKS_EXTRA:
+        try:
+            found = importlib.util.find_spec(module)
+        except (ImportError, ValueError):
+            found = None
+        if found is None:
+            raise MissingExtraError(command, "stacks", module)
+
 
 @main.group()
 def stack() -> None:
@@ -50,6 +67,7 @@ def stack_plan(
     """Plan an environment offline (Pulumi mock mode): every resource both stacks would create,
     grouped by stack and component, then the policies every environment must pass (exit 6 on a
     violation)."""
+    require_stacks_extra("runway stack plan")
     from runway.platform import review
     from runway.platform.plan import plan
     from runway.platform.policies import POLICIES, check
