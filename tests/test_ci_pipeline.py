@@ -134,7 +134,9 @@ def test_a_tag_pipeline_publishes_every_chart_and_the_manual_job_promotes_it(
     for name in names:
         assert _tags(registry, f"{repo}/canary/{name}") == ["1.2.3"]
         assert _tags(registry, f"{repo}/stable/{name}") == ["1.2.3"]
-    assert (work / "packages.txt").read_text().count("sha256:") == len(names)
+    listed = [p.read_text() for p in sorted(work.glob("packages-*.txt"))]
+    assert len(listed) == 2, "package fans out over two shards"
+    assert "".join(listed).count("sha256:") == len(names), "each chart packaged by one shard"
     assert (work / "validate.json").exists(), "validate's artifact"
 
 

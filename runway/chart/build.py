@@ -18,6 +18,7 @@ from runway import __version__, versions
 from runway.chart.compile import TEMPLATES, compile_chart
 from runway.chart.mapping import resolve
 from runway.chart.spec import BuildOptions, ChartSpec
+from runway.common.shards import Shard
 from runway.errors import Diagnostic, Severity, UsageError
 from runway.manifest import _types, loader
 from runway.manifest.service import LoadResult, Service
@@ -41,6 +42,8 @@ class BuildRequest:
     paths: tuple[Path, ...]
     output: Path
     options: BuildOptions
+    shard: Shard | None = None
+    """Build only the services of this shard (every manifest is still validated)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -63,7 +66,12 @@ def build(request: BuildRequest) -> BuildResult:
     loaded = loader.load_paths(request.paths)
     if not loaded.ok:
         return BuildResult(loaded, [])
-    return BuildResult(loaded, build_services(loaded.services, options, request.output))
+    services = [
+        s
+        for s in loaded.services
+        if request.shard is None or request.shard.owns(_types.kubernetes_name(s.name))
+    ]
+    return BuildResult(loaded, build_services(services, options, request.output))
 
 
 def compile_service(service: Service, options: BuildOptions) -> tuple[ChartSpec, dict[str, bytes]]:

@@ -57,6 +57,26 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _shard(_ctx: click.Context, _param: click.Parameter, value: str | None) -> Any:
+    from runway.common.shards import parse_shard
+
+    if value is None:
+        return None
+    try:
+        return parse_shard(value)
+    except ValueError as err:
+        raise click.BadParameter(str(err)) from None
+
+
+SHARD_OPTION = click.option(
+    "--shard",
+    callback=_shard,
+    metavar="INDEX/COUNT",
+    help="Only this shard's services (stable by chart name): "
+    '"$CI_NODE_INDEX/$CI_NODE_TOTAL" under GitLab CI\'s parallel:',
+)
+
+
 STAGES_OPTION = click.option(
     "--stages",
     help="Ordered stages, comma-separated (default: RUNWAY_STAGES, else canary,stable)",

@@ -5,17 +5,21 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from runway.cli import main
 from runway.cli._common import (
     FORMAT_OPTION,
+    SHARD_OPTION,
     default_manifests,
     handle_errors,
 )
 from runway.writer import complete_directories
+
+if TYPE_CHECKING:
+    from runway.common.shards import Shard
 
 
 @main.command()
@@ -104,6 +108,7 @@ def schema(kind: str | None, output: Path | None) -> None:
     show_default=True,
     help="Lint, render and check every chart",
 )
+@SHARD_OPTION
 @FORMAT_OPTION
 @handle_errors
 def build(
@@ -115,6 +120,7 @@ def build(
     app_version: str | None,
     gitlab_versions: str | None,
     verify: bool,
+    shard: Shard | None,
     fmt: str,
 ) -> None:
     """Compile manifests into Helm charts under OUTPUT/<name>/ (default: every service in manifests/, else .runway/)."""
@@ -129,6 +135,7 @@ def build(
             paths or (default_manifests(),),
             output,
             BuildOptions(environment, image, version, app_version, gitlab_versions),
+            shard,
         )
     )
     if fmt == "json":
@@ -160,15 +167,18 @@ def build(
     help="Also check the charts as one installed system (agentk reaches KAS, hosts, workspace "
     "Services); a YAML file among them adds objects made elsewhere (runway workspace manifests)",
 )
+@SHARD_OPTION
 @FORMAT_OPTION
 @handle_errors
-def verify_command(charts: tuple[Path, ...], together: bool, fmt: str) -> None:
+def verify_command(charts: tuple[Path, ...], together: bool, shard: Shard | None, fmt: str) -> None:
     """Lint, render and check charts (default: every chart under dist/charts/)."""
     from runway.errors import UsageError
 
     targets = list(charts) or complete_directories(Path("dist/charts"), "Chart.yaml")
     if not targets:
         raise UsageError("no charts to verify: pass CHART_DIR… or run runway build first")
+    if shard is not None:
+        targets = [t for t in targets if t.is_file() or shard.owns(t.resolve().name)]
     files = [t for t in targets if t.is_file()]
     if files and not together:
         raise UsageError(f"{files[0]} is a file: only --together takes files of objects")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,11 +12,15 @@ from runway.cli import main
 from runway.cli._common import (
     FORMAT_OPTION,
     PLAIN_HTTP_OPTION,
+    SHARD_OPTION,
     STAGES_OPTION,
     handle_errors,
     registry_session,
 )
 from runway.writer import complete_directories
+
+if TYPE_CHECKING:
+    from runway.common.shards import Shard
 
 
 @main.command()
@@ -44,6 +48,7 @@ from runway.writer import complete_directories
     type=click.Path(path_type=Path, dir_okay=False, exists=True),
     help="File holding the key's passphrase",
 )
+@SHARD_OPTION
 @FORMAT_OPTION
 @handle_errors
 def package(
@@ -53,6 +58,7 @@ def package(
     key: str | None,
     keyring: Path,
     passphrase_file: Path | None,
+    shard: Shard | None,
     fmt: str,
 ) -> None:
     """Package charts into reproducible .tgz archives (default: every chart under dist/charts/).
@@ -68,6 +74,8 @@ def package(
     targets = list(charts) or complete_directories(Path("dist/charts"), "Chart.yaml")
     if not targets:
         raise UsageError("no charts to package: pass CHART_DIR… or run runway build first")
+    if shard is not None:
+        targets = [t for t in targets if shard.owns(t.resolve().name)]
     signing = None
     if sign:
         if not key:
