@@ -61,6 +61,7 @@ def test_every_offline_shell_example_in_the_docs_runs(registry: Registry, tmp_pa
         "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ['PATH']}",
         "RUNWAY_PLAIN_HTTP": "1",
         "HOME": str(tmp_path / "home"),
+        "RUNWAY_DEV_SHARED_VENV": "1",
     }
     ran = []
     for where, script, why in examples():

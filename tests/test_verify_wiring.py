@@ -570,3 +570,28 @@ def test_contract_names_match_the_manifest_model() -> None:
     from runway.manifest.models import CONTRACT
 
     assert sorted(get_args(CONTRACT)) == contract_data.names()
+
+
+def test_rendered_yaml_is_read_as_kubernetes_reads_it() -> None:
+    """go-yaml v2 (sigs.k8s.io/yaml): YAML 1.1 octal, and a repeated key is refused."""
+    from runway.common import yamlio
+
+    assert yamlio.load("defaultMode: 0400\n") == {"defaultMode": 0o400}
+    assert yamlio.load_config("mode: 0400\n") == {"mode": 400}, "configs stay YAML 1.2"
+    with pytest.raises(yamlio.InvalidYAML, match="duplicate key 'name'"):
+        yamlio.load_all("---\nmetadata:\n  name: a\n  name: b\n")
+
+
+def test_a_template_rendering_a_repeated_key_fails_verify_with_a_message(
+    shipped: Path, tmp_path: Path
+) -> None:
+    import shutil
+
+    chart = tmp_path / "agentk"
+    shutil.copytree(shipped / "agentk", chart)
+    (chart / "templates" / "repeated.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n  name: y\n"
+    )
+    done = run_cli("verify", str(chart))
+    assert done.exit_code == ExitCode.VERIFY_FAILED, done.stderr
+    assert "duplicate key 'name'" in done.stderr and "Traceback" not in done.stderr

@@ -12,6 +12,7 @@ import dataclasses
 import functools
 import hashlib
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 from runway import __version__, versions
@@ -44,6 +45,8 @@ class BuildRequest:
     options: BuildOptions
     shard: Shard | None = None
     """Build only the services of this shard (every manifest is still validated)."""
+    on_compiled: Callable[[int, int], None] | None = None
+    """Told (done, total) as each service is compiled or found in the cache (progress)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -71,7 +74,8 @@ def build(request: BuildRequest) -> BuildResult:
         for s in loaded.services
         if request.shard is None or request.shard.owns(_types.kubernetes_name(s.name))
     ]
-    return BuildResult(loaded, build_services(services, options, request.output))
+    built = build_services(services, options, request.output, request.on_compiled)
+    return BuildResult(loaded, built)
 
 
 def compile_service(service: Service, options: BuildOptions) -> tuple[ChartSpec, dict[str, bytes]]:
@@ -79,31 +83,42 @@ def compile_service(service: Service, options: BuildOptions) -> tuple[ChartSpec,
     return spec, compile_chart(spec)
 
 
+def _cached(
+    service: Service, key: str, cache: dict[str, dict[str, object]], output: Path
+) -> BuiltChart | None:
+    """The chart as the last build left it, when nothing it is built from has changed."""
+    name = _types.kubernetes_name(service.name)
+    entry = cache.get(name)
+    if not (entry and entry.get("key") == key and (output / name / "Chart.yaml").is_file()):
+        return None
+    stored = entry.get("warnings")
+    warnings = tuple(
+        Diagnostic(**w, severity=Severity.WARNING)
+        for w in (stored if isinstance(stored, list) else [])
+    )
+    remove_stale(output / name)
+    return BuiltChart(name, output / name, False, warnings)
+
+
 def build_services(
-    services: list[Service], options: BuildOptions, output: Path
+    services: list[Service],
+    options: BuildOptions,
+    output: Path,
+    on_compiled: Callable[[int, int], None] | None = None,
 ) -> list[BuiltChart]:
     """Compile every changed service first, then write: a compile error leaves the output untouched."""
     cache = _read_cache(output)
     keys = {service.name: _input_key(service, options) for service in services}
     fresh: list[BuiltChart] = []
     compiled: list[tuple[Service, ChartSpec, dict[str, bytes]]] = []
-    for service in services:
-        name = _types.kubernetes_name(service.name)
-        entry = cache.get(name)
-        if (
-            entry
-            and entry.get("key") == keys[service.name]
-            and (output / name / "Chart.yaml").is_file()
-        ):
-            stored = entry.get("warnings")
-            warnings = tuple(
-                Diagnostic(**w, severity=Severity.WARNING)
-                for w in (stored if isinstance(stored, list) else [])
-            )
-            fresh.append(BuiltChart(name, output / name, False, warnings))
-            remove_stale(output / name)
-            continue
-        compiled.append((service, *compile_service(service, options)))
+    for done, service in enumerate(services, 1):
+        cached = _cached(service, keys[service.name], cache, output)
+        if cached is not None:
+            fresh.append(cached)
+        else:
+            compiled.append((service, *compile_service(service, options)))
+        if on_compiled is not None:
+            on_compiled(done, len(services))
     built = list(fresh)
     for service, spec, files in compiled:
         target = output / spec.name

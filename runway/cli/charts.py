@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +15,7 @@ from runway.cli._common import (
     default_manifests,
     handle_errors,
 )
+from runway.cli._progress import QUIET_OPTION, Progress
 from runway.writer import complete_directories
 
 if TYPE_CHECKING:
@@ -109,6 +109,7 @@ def schema(kind: str | None, output: Path | None) -> None:
     help="Lint, render and check every chart",
 )
 @SHARD_OPTION
+@QUIET_OPTION
 @FORMAT_OPTION
 @handle_errors
 def build(
@@ -121,6 +122,7 @@ def build(
     gitlab_versions: str | None,
     verify: bool,
     shard: Shard | None,
+    quiet: bool,
     fmt: str,
 ) -> None:
     """Compile manifests into Helm charts under OUTPUT/<name>/ (default: every service in manifests/, else .runway/)."""
@@ -129,15 +131,17 @@ def build(
     from runway.chart.spec import BuildOptions
     from runway.errors import InvalidInputError
 
-    started = time.monotonic()
+    progress = Progress("build", quiet=quiet or fmt == "json")
     result = build_charts(
         BuildRequest(
             paths or (default_manifests(),),
             output,
             BuildOptions(environment, image, version, app_version, gitlab_versions),
             shard,
+            progress.step,
         )
     )
+    progress.close()
     if fmt == "json":
         _build_json(result, verify)
         return
@@ -147,16 +151,12 @@ def build(
         raise InvalidInputError("manifests are invalid; nothing was built")
     for chart in result.charts:
         for warning in chart.warnings:
-            click.echo(warning.render(), err=True)
-        click.echo(f"{'built' if chart.changed else 'unchanged'} {chart.path}")
+            progress.problem(warning.render())
+        progress.result(f"{'built' if chart.changed else 'unchanged'} {chart.path}")
     changed = sum(chart.changed for chart in result.charts)
-    click.echo(
-        f"built {changed}, {len(result.charts) - changed} unchanged in "
-        f"{time.monotonic() - started:.1f} s",
-        err=True,
-    )
+    progress.summary(f"built {changed}, {len(result.charts) - changed} unchanged")
     if verify:
-        _verify_and_report([chart.path for chart in result.charts])
+        _verify_and_report([chart.path for chart in result.charts], quiet)
 
 
 @main.command(name="verify")
@@ -168,9 +168,12 @@ def build(
     "Services); a YAML file among them adds objects made elsewhere (runway workspace manifests)",
 )
 @SHARD_OPTION
+@QUIET_OPTION
 @FORMAT_OPTION
 @handle_errors
-def verify_command(charts: tuple[Path, ...], together: bool, shard: Shard | None, fmt: str) -> None:
+def verify_command(
+    charts: tuple[Path, ...], together: bool, shard: Shard | None, quiet: bool, fmt: str
+) -> None:
     """Lint, render and check charts (default: every chart under dist/charts/)."""
     from runway.errors import UsageError
 
@@ -189,7 +192,9 @@ def verify_command(charts: tuple[Path, ...], together: bool, shard: Shard | None
     if fmt == "json":
         _verify_json(directories, files if together else None)
         return
-    failed = _verify_each(directories)
+    progress = Progress("verify", quiet=quiet)
+    with progress.running(len(directories)):
+        failed = _verify_each(directories, progress)
     if together:
         from runway.verify.together import check_paths
 
@@ -198,7 +203,9 @@ def verify_command(charts: tuple[Path, ...], together: bool, shard: Shard | None
             f"verify together {', '.join(report.parts)}",
             report.problems,
             f"{report.objects} objects checked",
+            progress,
         )
+    progress.summary(f"verified {len(directories)}, {failed} failed")
     if failed:
         from runway.errors import VerifyError
 
@@ -255,42 +262,46 @@ def _verify_json(directories: list[Path], together_files: list[Path] | None) -> 
         raise VerifyError(f"{failed} check(s) failed verification")
 
 
-def _verify_and_report(charts: list[Path]) -> None:
-    started = time.monotonic()
-    failed = _verify_each(charts)
-    click.echo(
-        f"verified {len(charts) - failed}, {failed} failed in {time.monotonic() - started:.1f} s",
-        err=True,
-    )
+def _verify_and_report(charts: list[Path], quiet: bool) -> None:
+    progress = Progress("verify", quiet=quiet)
+    with progress.running(len(charts)):
+        failed = _verify_each(charts, progress)
+    progress.summary(f"verified {len(charts) - failed}, {failed} failed")
     if failed:
         from runway.errors import VerifyError
 
         raise VerifyError(f"{failed} chart(s) failed verification")
 
 
-def _verify_each(charts: list[Path]) -> int:
+def _verify_each(charts: list[Path], progress: Progress) -> int:
     from runway.verify import verify_charts
 
-    return sum(
-        _chart_report(chart, report)
-        for chart, report in zip(charts, verify_charts(charts), strict=True)
-    )
+    failed = 0
+    for chart, report in zip(charts, verify_charts(charts), strict=True):
+        failed += _chart_report(chart, report, progress)
+        progress.advance()
+    return failed
 
 
-def _chart_report(chart: Path, report: Any) -> int:
+def _chart_report(chart: Path, report: Any, progress: Progress) -> int:
     failed = _print_report(
         f"verify {chart}",
         report.problems,
         f"{report.renders} renders, {report.objects} objects checked",
+        progress,
     )
     for warning in report.warnings:
-        click.echo(f"  warning: {warning}", err=True)
+        progress.problem(f"  warning: {warning}")
     return failed
 
 
-def _print_report(title: str, problems: list[str], counts: str) -> int:
-    """One status line on stdout, the problems on stderr; 1 when there are problems."""
-    click.echo(f"{title}: {'FAILED' if problems else 'ok'} ({counts})")
+def _print_report(title: str, problems: list[str], counts: str, progress: Progress) -> int:
+    """One status line on stdout (for a success, unless the bar or --quiet stands for it), the
+    problems on stderr; 1 when there are problems."""
+    if not problems:
+        progress.result(f"{title}: ok ({counts})")
+        return 0
+    progress.outcome(f"{title}: FAILED ({counts})")
     for problem in problems:
-        click.echo(f"  {problem}", err=True)
-    return 1 if problems else 0
+        progress.problem(f"  {problem}")
+    return 1

@@ -1,17 +1,22 @@
 """YAML in and out, configured once.
 
-Two readers: `load`/`load_all` for machine-written YAML (Helm's renders, Chart.yaml, our data
-files) with the fast C loader; `load_config` for a component's configuration file, read as the
-component reads it (YAML 1.2, the pure loader: `on` stays a string). Manifests are read by
+Two readers: `load`/`load_all` for machine-written YAML (Helm's renders, Chart.yaml, values,
+our data files), read as Helm and Kubernetes read it (go-yaml v2 through sigs.k8s.io/yaml: YAML
+1.1, so `defaultMode: 0400` is octal 256, and a repeated key is an error) with libyaml's C
+parser; `load_config` for a component's configuration file, read as the component reads it
+(YAML 1.2, the pure loader: `on` stays a string). Manifests are read by
 `manifest/_yaml.py`, which also records where every node sits; Helm's repository index is
 round-tripped by `publish/index.py`.
 """
 
 from __future__ import annotations
 
+import copy
+import functools
 import io
 from typing import Any
 
+import yaml
 from ruamel.yaml import YAML
 
 
@@ -33,13 +38,49 @@ def _represent_str(representer: Any, value: str) -> Any:
     return representer.represent_scalar("tag:yaml.org,2002:str", value, style=style)
 
 
+class InvalidYAML(ValueError):
+    """Machine-written YAML that Helm or Kubernetes would refuse too."""
+
+
+class _KubernetesLoader(yaml.CSafeLoader):
+    pass
+
+
+def _mapping_without_repeats(loader: _KubernetesLoader, node: yaml.MappingNode) -> Any:
+    loader.flatten_mapping(node)
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return loader.construct_mapping(node, deep=True)
+
+
+_KubernetesLoader.add_constructor("tag:yaml.org,2002:map", _mapping_without_repeats)
+
+
 def load(text: str | bytes) -> Any:
-    return YAML(typ="safe").load(text)
+    try:
+        return yaml.load(text, Loader=_KubernetesLoader)
+    except (yaml.YAMLError, RecursionError) as err:
+        raise InvalidYAML(str(err) or "nested too deeply") from None
 
 
 def load_all(text: str | bytes) -> list[Any]:
-    return list(YAML(typ="safe").load_all(text))
+    try:
+        return list(yaml.load_all(text, Loader=_KubernetesLoader))
+    except (yaml.YAMLError, RecursionError) as err:
+        raise InvalidYAML(str(err) or "nested too deeply") from None
 
 
 def load_config(text: str) -> Any:
+    """A fresh copy each time: every render of a chart carries the same config files."""
+    return copy.deepcopy(_config(text))
+
+
+@functools.lru_cache(maxsize=256)
+def _config(text: str) -> Any:
     return YAML(typ="safe", pure=True).load(text)

@@ -14,6 +14,7 @@ from pathlib import Path
 from runway.common import yamlio
 from runway.common.kube import PLACEHOLDER_IMAGE, pod_spec
 from runway.common.mappings import merge
+from runway.errors import VerifyError
 
 UNSET = "(image.repository, set at install)"
 _EVERY_POD = {
@@ -39,7 +40,11 @@ def _images(rendered: dict[str, str]) -> list[tuple[str, str]]:
     for template, text in sorted(rendered.items()):
         if not template.endswith((".yaml", ".yml")):
             continue
-        for obj in yamlio.load_all(text):
+        try:
+            documents = yamlio.load_all(text)
+        except yamlio.InvalidYAML as err:
+            raise VerifyError(f"{template} renders YAML Kubernetes would refuse: {err}") from None
+        for obj in documents:
             pod = pod_spec(obj) if isinstance(obj, dict) else None
             if pod is None:
                 continue

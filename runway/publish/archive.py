@@ -17,8 +17,6 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from ruamel.yaml.error import YAMLError
-
 from runway.common import yamlio
 from runway.errors import PackageError
 from runway.writer import write_bytes_atomic
@@ -139,7 +137,7 @@ def parse_archive(path: Path, data: bytes, provenance: bytes | None = None) -> C
         ) from None
     try:
         metadata = yamlio.load(chart_yaml)
-    except YAMLError as err:
+    except yamlio.InvalidYAML as err:
         raise PackageError(f"{path}: Chart.yaml in the archive is not YAML: {err}") from None
     if not isinstance(metadata, dict) or not metadata.get("name") or not metadata.get("version"):
         raise PackageError(f"{path}: Chart.yaml in the archive has no name or version")

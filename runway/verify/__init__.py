@@ -15,6 +15,9 @@ from runway.common.mappings import merge
 from runway.errors import VerifyError
 
 LINT_KUBE_VERSION = "v1.31.0"
+LINTED = "representative values"
+"""Helm's lint runs once, where the most template paths are switched on; every other set of
+values is rendered, which fails on what lint would find in templates."""
 RELEASE = "verify"
 NAMESPACE = "verify-ns"
 
@@ -139,15 +142,21 @@ def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
     return values
 
 
-def rendered_objects(rendered: dict[str, str]) -> list[tuple[str, dict[str, Any]]]:
-    """(template, object) for every object Helm rendered, in template order."""
-    return [
-        (template, obj)
-        for template, text in sorted(rendered.items())
-        if template.endswith((".yaml", ".yml"))
-        for obj in yamlio.load_all(text)
-        if obj
-    ]
+def rendered_objects(
+    rendered: dict[str, str], parsed: dict[str, list[Any]] | None = None
+) -> list[tuple[str, dict[str, Any]]]:
+    """(template, object) for every object Helm rendered, in template order. `parsed` keeps the
+    documents of each text already read: most templates render alike under every set of values,
+    and checks only read objects, so renders of one chart share them."""
+    parsed = {} if parsed is None else parsed
+    found: list[tuple[str, dict[str, Any]]] = []
+    for template, text in sorted(rendered.items()):
+        if not template.endswith((".yaml", ".yml")):
+            continue
+        if text not in parsed:
+            parsed[text] = [obj for obj in yamlio.load_all(text) if obj]
+        found.extend((template, obj) for obj in parsed[text])
+    return found
 
 
 def verify_chart(chart: Path) -> ChartReport:
@@ -172,18 +181,19 @@ def verify_chart(chart: Path) -> ChartReport:
         for path in sorted((chart / "profiles").glob("*.yaml"))
     }
     checked: dict[str, list[str]] = {}  # schema problems by object: shared objects are checked once
+    parsed: dict[str, list[Any]] = {}
     schema_broken = False
     for label, values in {**cases, **profiles}.items():
         form = label in cases  # profiles: the same templates, so function checks only
-        if form:
+        if label == LINTED:
             result = helm.lint(chart, values, LINT_KUBE_VERSION)
             report.problems.extend(f"lint ({label}): {e}" for e in result.errors)
             report.warnings.extend(f"lint ({label}): {w}" for w in result.warnings)
         try:
             objects = rendered_objects(
-                helm.render(chart, values, name=RELEASE, namespace=NAMESPACE)
+                helm.render(chart, values, name=RELEASE, namespace=NAMESPACE), parsed
             )
-        except VerifyError as err:
+        except (VerifyError, yamlio.InvalidYAML) as err:
             report.problems.append(f"render ({label}): {err}")
             continue
         report.renders += 1

@@ -58,7 +58,10 @@ def render(chart: Path, namespace: str = NAMESPACE) -> Installed:
     values = {} if (defaults.get("image") or {}).get("repository") else PLACEHOLDER_IMAGE
     name = str(meta.get("name", chart.name))
     rendered = helm.render(chart, values, name=name, namespace=namespace)
-    objects = [obj for _, obj in rendered_objects(rendered)]
+    try:
+        objects = [obj for _, obj in rendered_objects(rendered)]
+    except yamlio.InvalidYAML as err:
+        raise VerifyError(f"{chart}: renders YAML Kubernetes would refuse: {err}") from None
     contract = str((meta.get("annotations") or {}).get(contract_data.ANNOTATION, ""))
     return Installed(name, objects, contract)
 
