@@ -17,6 +17,7 @@ from runway.cli._common import (
     handle_errors,
     registry_session,
 )
+from runway.cli._progress import QUIET_OPTION, Progress
 from runway.writer import complete_directories
 
 if TYPE_CHECKING:
@@ -49,6 +50,7 @@ if TYPE_CHECKING:
     help="File holding the key's passphrase",
 )
 @SHARD_OPTION
+@QUIET_OPTION
 @FORMAT_OPTION
 @handle_errors
 def package(
@@ -59,6 +61,7 @@ def package(
     keyring: Path,
     passphrase_file: Path | None,
     shard: Shard | None,
+    quiet: bool,
     fmt: str,
 ) -> None:
     """Package charts into reproducible .tgz archives (default: every chart under dist/charts/).
@@ -69,7 +72,7 @@ def package(
     import os
 
     from runway.errors import UsageError
-    from runway.publish.archive import SigningKey, package_chart, source_date_epoch
+    from runway.publish.archive import SigningKey, package_charts, source_date_epoch
 
     targets = list(charts) or complete_directories(Path("dist/charts"), "Chart.yaml")
     if not targets:
@@ -89,7 +92,14 @@ def package(
     elif key:
         raise UsageError("--key only makes sense with --sign")
     mtime = source_date_epoch(os.environ)
-    packaged = [package_chart(chart, output, mtime=mtime, signing=signing) for chart in targets]
+    progress = Progress("package", quiet=quiet or fmt == "json")
+    packaged = []
+    with progress.running(len(targets)):
+        for archive in package_charts(targets, output, mtime=mtime, signing=signing):
+            packaged.append(archive)
+            signed = " (signed)" if archive.provenance else ""
+            progress.result(f"{archive.path} {archive.digest}{signed}")
+            progress.advance()
     if fmt == "json":
         click.echo(
             json.dumps(
@@ -107,9 +117,7 @@ def package(
             )
         )
         return
-    for archive in packaged:
-        signed = " (signed)" if archive.provenance else ""
-        click.echo(f"{archive.path} {archive.digest}{signed}")
+    progress.summary(f"packaged {len(packaged)}")
 
 
 @main.command()
@@ -118,6 +126,7 @@ def package(
 @PLAIN_HTTP_OPTION
 @click.option("--force", is_flag=True, help="Replace a version already published (not advised)")
 @STAGES_OPTION
+@QUIET_OPTION
 @FORMAT_OPTION
 @handle_errors
 def publish(
@@ -126,6 +135,7 @@ def publish(
     plain_http: bool,
     force: bool,
     stages: str | None,
+    quiet: bool,
     fmt: str,
 ) -> None:
     """Publish chart archives into the first stage of a registry (default: dist/packages/*.tgz).
@@ -147,9 +157,15 @@ def publish(
     if not paths:
         raise UsageError("no archives to publish: pass TGZ… or run runway package first")
     loaded = [read_archive(path) for path in paths]
-    with registry_session(url, plain_http) as registry:
+    progress = Progress("publish", quiet=quiet or fmt == "json")
+    with registry_session(url, plain_http) as registry, progress.running(len(loaded)):
         outcomes = publishing.publish(
-            loaded, registry, order, force=force, retry=RetryPolicy.from_env(os.environ)
+            loaded,
+            registry,
+            order,
+            force=force,
+            retry=RetryPolicy.from_env(os.environ),
+            on_outcome=lambda _: progress.advance(),
         )
     if fmt == "json":
         click.echo(
@@ -171,7 +187,11 @@ def publish(
     for outcome in outcomes:
         archive = outcome.archive
         where = outcome.release.reference if outcome.release else registry.location
-        click.echo(f"{outcome.verb} {archive.name} {archive.version} → {where} {archive.digest}")
+        progress.result(
+            f"{outcome.verb} {archive.name} {archive.version} → {where} {archive.digest}"
+        )
+    skipped = sum(o.action == "skip" for o in outcomes)
+    progress.summary(f"published {len(outcomes) - skipped}, {skipped} already there")
 
 
 @main.command()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from runway.errors import PublishError
 from runway.publish.archive import ChartArchive
@@ -106,12 +106,16 @@ def publish(
     *,
     force: bool = False,
     retry: RetryPolicy | None = None,
+    on_outcome: Callable[[Outcome], None] | None = None,
 ) -> list[Outcome]:
+    """Upload every planned archive in turn; `on_outcome` hears of each as it is settled."""
     planned = plan(archives, registry, stages, force=force)
     done: list[Outcome] = []
     for position, outcome in enumerate(planned):
         if outcome.action == "skip":
             done.append(outcome)
+            if on_outcome is not None:
+                on_outcome(outcome)
             continue
         policy = retry or RetryPolicy()
         archive = outcome.archive
@@ -133,6 +137,8 @@ def publish(
             skipped = [o for o in rest if o.action == "skip"]
             raise PublishIncomplete(done + skipped, outcome.archive, pending, err) from None
         done.append(dataclasses.replace(outcome, release=release))
+        if on_outcome is not None:
+            on_outcome(done[-1])
     return done
 
 
