@@ -163,3 +163,19 @@ def test_gitlab_ci_schema_catches_a_broken_pipeline() -> None:
     assert not jsonschema.Draft7Validator(schema).is_valid(
         {"job": {"script": "x", "when": "sometimes"}}
     )
+
+
+def test_version_answers_without_importing_the_cli() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.argv = ['runway', '--version']\n"
+        "from runway.__main__ import main; main()\n"
+        "print('click loaded' if 'click' in sys.modules else 'light')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    from runway import __version__
+
+    assert done.stdout == f"runway, version {__version__}\nlight\n"
+    assert run_cli("--version").stdout == f"runway, version {__version__}\n", "same as click's"

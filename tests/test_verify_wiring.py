@@ -595,3 +595,18 @@ def test_a_template_rendering_a_repeated_key_fails_verify_with_a_message(
     done = run_cli("verify", str(chart))
     assert done.exit_code == ExitCode.VERIFY_FAILED, done.stderr
     assert "duplicate key 'name'" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["on", "no", "yes", "off", "y", "n", "0400", "1_000", "0x1F", "~", "null", "True", "1e3"],
+)
+def test_written_yaml_reads_back_the_same_strings_in_kubernetes_yaml(text: str) -> None:
+    """What runway writes (profiles, turn-up values, workspace objects) is read by Helm and
+    Kubernetes as YAML 1.1: `on` or `no` left bare would come back as booleans."""
+    from runway.common import yamlio
+
+    assert yamlio.load(yamlio.yaml_text({"value": text, "list": [text]})) == {
+        "value": text,
+        "list": [text],
+    }

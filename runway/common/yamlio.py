@@ -13,29 +13,45 @@ from __future__ import annotations
 
 import copy
 import functools
-import io
 from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
 
 
+class _BlockDumper(yaml.CSafeDumper):
+    """libyaml's emitter; its YAML 1.1 resolver quotes `on`, `no`, `0400` and the like, so Helm
+    and Kubernetes (go-yaml v2) read back the strings that were written."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True  # shared objects are written out in full
+
+
+def _represent_str(dumper: _BlockDumper, value: str) -> yaml.ScalarNode:
+    style = "|" if "\n" in value and value.endswith("\n") and " \n" not in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_BlockDumper.add_representer(str, _represent_str)
+# Subclasses (enums, pydantic's and ruamel's own types) are written as their base type.
+_BlockDumper.add_multi_representer(str, _represent_str)
+_BlockDumper.add_multi_representer(int, yaml.SafeDumper.represent_int)
+_BlockDumper.add_multi_representer(float, yaml.SafeDumper.represent_float)
+_BlockDumper.add_multi_representer(dict, yaml.SafeDumper.represent_dict)
+_BlockDumper.add_multi_representer(list, yaml.SafeDumper.represent_list)
+
+
 def yaml_text(data: Any) -> str:
     """Block-style YAML of plain data, keys in the order given, multi-line strings as `|` blocks."""
-    out = io.StringIO()
-    yaml = YAML(typ="safe", pure=True)
-    yaml.default_flow_style = False
-    yaml.width = 4096
-    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]
-    yaml.representer.add_representer(str, _represent_str)
-    yaml.representer.ignore_aliases = lambda _data: True  # shared objects are written out in full
-    yaml.dump(data, out)
-    return out.getvalue()
-
-
-def _represent_str(representer: Any, value: str) -> Any:
-    style = "|" if "\n" in value and value.endswith("\n") and " \n" not in value else None
-    return representer.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+    text: str = yaml.dump(
+        data,
+        Dumper=_BlockDumper,
+        default_flow_style=False,
+        sort_keys=False,
+        allow_unicode=True,
+        width=4096,
+    )
+    return text
 
 
 class InvalidYAML(ValueError):
