@@ -198,8 +198,8 @@ def test_parallel_packaging_gives_the_serial_archives_in_order(
     assert run_cli("build", str(MANIFESTS), "-o", str(charts_dir), "--no-verify").exit_code == 0
     charts = sorted(p for p in charts_dir.iterdir() if p.is_dir())
     serial = list(archive.package_charts(charts, tmp_path / "serial", mtime=archive.FIXED_EPOCH))
-    monkeypatch.setattr(archive, "PARALLEL_FROM", 2)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(archive, "PER_WORKER", 2)
+    monkeypatch.setenv("RUNWAY_JOBS", "2")
     parallel = list(
         archive.package_charts(charts, tmp_path / "parallel", mtime=archive.FIXED_EPOCH)
     )

@@ -23,7 +23,7 @@ from runway.common.shards import Shard
 from runway.errors import Diagnostic, Severity, UsageError
 from runway.manifest import _types, loader
 from runway.manifest.service import LoadResult, Service
-from runway.writer import remove_stale, write_text_atomic, write_tree_atomic
+from runway.writer import sweep_stale, write_text_atomic, write_tree_atomic
 
 CACHE_NAME = ".runway-build-cache.json"
 
@@ -96,7 +96,6 @@ def _cached(
         Diagnostic(**w, severity=Severity.WARNING)
         for w in (stored if isinstance(stored, list) else [])
     )
-    remove_stale(output / name)
     return BuiltChart(name, output / name, False, warnings)
 
 
@@ -107,6 +106,7 @@ def build_services(
     on_compiled: Callable[[int, int], None] | None = None,
 ) -> list[BuiltChart]:
     """Compile every changed service first, then write: a compile error leaves the output untouched."""
+    sweep_stale(output)
     cache = _read_cache(output)
     keys = {service.name: _input_key(service, options) for service in services}
     fresh: list[BuiltChart] = []

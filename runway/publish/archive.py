@@ -12,14 +12,13 @@ import functools
 import gzip
 import hashlib
 import io
-import os
 import tarfile
 import tempfile
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from runway.common import yamlio
+from runway.common import parallel, yamlio
 from runway.errors import PackageError
 from runway.writer import write_bytes_atomic
 
@@ -168,8 +167,8 @@ class SigningKey:
     passphrase_file: Path | None = None
 
 
-PARALLEL_FROM = 16
-"""Fewer charts than this are packaged in this process: a worker's start costs more."""
+PER_WORKER = 8
+"""Charts a packaging worker must have to be worth its start."""
 
 
 def package_charts(
@@ -177,16 +176,7 @@ def package_charts(
 ) -> Iterator[ChartArchive]:
     """Package charts on every core (processes), yielding each archive in the order given."""
     job = functools.partial(package_chart, destination=destination, mtime=mtime, signing=signing)
-    workers = min(len(charts) // (PARALLEL_FROM // 2), os.cpu_count() or 1)
-    if len(charts) < PARALLEL_FROM or workers <= 1:
-        yield from map(job, charts)
-        return
-    import concurrent.futures
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        yield from pool.map(job, charts, chunksize=4)
+    return parallel.ordered_map(job, charts, at_least=PER_WORKER, chunksize=4)
 
 
 def package_chart(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from runway.common import contract_data, yamlio
+from runway.common import contract_data, parallel, yamlio
 from runway.common.kube import PLACEHOLDER_IMAGE
 from runway.common.mappings import merge
 from runway.errors import VerifyError
@@ -274,15 +273,6 @@ def _check_form(
 
 
 def verify_charts(charts: list[Path]) -> Iterator[ChartReport]:
-    """Verify charts on every core (processes: Helm's engine is not shared across threads),
-    yielding each report, in the order given, as soon as it and those before it are done."""
-    workers = min(len(charts), os.cpu_count() or 1)
-    if workers <= 1:
-        yield from map(verify_chart, charts)
-        return
-    import concurrent.futures
-    import multiprocessing
-
-    context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        yield from pool.map(verify_chart, charts)
+    """Verify charts on every core, yielding each report, in the order given, as soon as it and
+    those before it are done."""
+    return parallel.ordered_map(verify_chart, charts, at_least=2)

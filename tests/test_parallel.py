@@ -1,0 +1,35 @@
+"""Work spread over processes comes back in the order given, on as many workers as allowed."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from runway.common import parallel
+
+
+def where(item: int) -> tuple[int, int]:
+    time.sleep(0.05)  # long enough that one worker cannot take every item before the other starts
+    return item, os.getpid()
+
+
+def test_results_keep_their_order_and_use_the_workers_allowed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("RUNWAY_JOBS", "2")
+    done = list(parallel.ordered_map(where, list(range(8)), at_least=2))
+    assert [item for item, _ in done] == list(range(8))
+    assert os.getpid() not in {pid for _, pid in done}
+    assert len({pid for _, pid in done}) == 2
+
+
+def test_too_little_work_stays_in_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNWAY_JOBS", "2")
+    done = list(parallel.ordered_map(where, [1, 2, 3], at_least=2))
+    assert {pid for _, pid in done} == {os.getpid()}
+    monkeypatch.setenv("RUNWAY_JOBS", "1")
+    assert {pid for _, pid in parallel.ordered_map(where, list(range(8)))} == {os.getpid()}
+    monkeypatch.setenv("RUNWAY_JOBS", "lots")
+    assert parallel.jobs() == (os.cpu_count() or 1)
