@@ -153,7 +153,9 @@ def verify_figures(charts: list[Path]) -> list[Figure]:
 
     def verify_cli(jobs: int) -> None:
         env = {**os.environ, "RUNWAY_JOBS": str(jobs)}
-        subprocess.run([str(RUNWAY), "verify", "-q", *many], check=True, env=env, capture_output=True)
+        subprocess.run(
+            [str(RUNWAY), "verify", "-q", *many], check=True, env=env, capture_output=True
+        )
 
     serial = median_time(lambda: verify_cli(1), runs=1)
     parallel = median_time(lambda: verify_cli(cores), runs=1)
