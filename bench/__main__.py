@@ -94,14 +94,13 @@ def _cli(*args: str) -> None:
 def build_figures(work: Path, n: int) -> list[Figure]:
     from runway.chart import build
     from runway.chart.spec import BuildOptions
-    from runway.manifest import loader
 
     root = work / "manifests"
     write_services(root, n)
     options = BuildOptions(image="registry.example.com/svc:1.0.0")
 
     def build_all(out: Path) -> None:
-        build.build_services(loader.load_paths([root]).services, options, out)
+        build.build(build.BuildRequest((root,), out, options))
 
     outputs = iter(work / f"charts-{i}" for i in range(100))
     ours = median_time(lambda: build_all(next(outputs)))
@@ -227,6 +226,20 @@ def install_figure() -> Figure:
     )
 
 
+def plan_figures() -> list[Figure]:
+    """The offline Pulumi plan of each shipped environment (mock mode, both stacks)."""
+    from runway.platform.plan import plan
+
+    figures = []
+    for path in sorted(Path("environments").glob("*.yml")):
+        started = time.perf_counter()
+        plan(path)
+        figures.append(
+            Figure(f"runway stack plan {path.name}", time.perf_counter() - started, 5.0, " s")
+        )
+    return figures
+
+
 def profile(stage: str, charts: list[Path], work: Path) -> None:
     from runway.verify import verify_chart
 
@@ -268,6 +281,7 @@ def main() -> None:
             *verify_figures(charts),
             *package_figures(charts, work),
             install_figure(),
+            *plan_figures(),
         ]
     print(f"runway benchmarks ({os.cpu_count()} cores; ratios to a floor timed in this run)")
     for figure in figures:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import posixpath
 import re
 import shutil
 import tempfile
@@ -52,11 +53,13 @@ def _write_tree(target: Path, files: Mapping[str, bytes]) -> bool:
     remove_stale(target)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
+        for folder in sorted({posixpath.dirname(relative) for relative in files} - {""}):
+            os.makedirs(staging / folder, exist_ok=True)
         for relative, data in sorted(files.items()):
-            path = staging / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(data)
-            os.chmod(path, 0o644)
+            descriptor = os.open(staging / relative, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            with os.fdopen(descriptor, "wb") as handle:
+                handle.write(data)
+            os.chmod(staging / relative, 0o644)  # whatever the umask took away
         os.chmod(staging, 0o755)
         old = None
         if target.exists():

@@ -12,7 +12,8 @@ import dataclasses
 import functools
 import hashlib
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from runway import __version__, versions
@@ -22,6 +23,8 @@ from runway.chart.spec import BuildOptions, ChartSpec
 from runway.common.shards import Shard
 from runway.errors import Diagnostic, Severity, UsageError
 from runway.manifest import _types, loader
+from runway.manifest.assembly import check_unique_names
+from runway.manifest.discovery import discover, display_path
 from runway.manifest.service import LoadResult, Service
 from runway.writer import sweep_stale, write_text_atomic, write_tree_atomic
 
@@ -58,7 +61,12 @@ class BuildResult:
 
 
 def build(request: BuildRequest) -> BuildResult:
-    """Load, check and build: nothing is written unless every manifest is valid."""
+    """Load, check and build: nothing is written unless every manifest is valid.
+
+    A service directory whose files (and every file its services were built from) have the
+    size and modification time the cache recorded, built with the same options and tool, is not
+    even read again: its charts stand as they are (black's rule for unchanged files).
+    """
     options = request.options
     try:
         versions.parse_version(options.version)
@@ -66,16 +74,119 @@ def build(request: BuildRequest) -> BuildResult:
             versions.parse_range(options.gitlab_versions)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    loaded = loader.load_paths(request.paths)
-    if not loaded.ok:
-        return BuildResult(loaded, [])
-    services = [
-        s
-        for s in loaded.services
-        if request.shard is None or request.shard.owns(_types.kubernetes_name(s.name))
+    cache = _read_cache(request.output)
+    context = _context(options)
+    reused: list[BuiltChart] = []
+    services: list[Service] = []
+    diagnostics: list[Diagnostic] = []
+    files: list[str] = []
+    sources: dict[str, dict[str, object]] = {}
+    for directory, group in discover(request.paths):
+        files.extend(display_path(p) for p in group)
+        unchanged = _unchanged(directory, group, cache, context, request.output)
+        if unchanged is not None:
+            charts, notes = unchanged
+            reused.extend(charts)
+            diagnostics.extend(notes)
+            continue
+        loaded, problems = loader.load_group(directory, group)
+        kept_notes = [_stored(d) for d in problems if d.severity is Severity.WARNING]
+        for service in loaded:
+            sources[service.name] = {
+                "group": str(directory),
+                "manifests": [str(f) for f in group],
+                "notes": kept_notes,
+            }
+        services.extend(loaded)
+        diagnostics.extend(problems)
+    check_unique_names(services, diagnostics)
+    _check_against_reused(services, reused, diagnostics)
+    result = LoadResult(services, diagnostics, files)
+    if not result.ok:
+        return BuildResult(result, [])
+
+    def wanted(name: str) -> bool:
+        return request.shard is None or request.shard.owns(name)
+
+    chosen = [s for s in services if wanted(_types.kubernetes_name(s.name))]
+    built = build_services(chosen, options, request.output, request.on_compiled, sources)
+    kept = [chart for chart in reused if wanted(chart.name)]
+    return BuildResult(result, sorted(built + kept, key=lambda chart: chart.name))
+
+
+def _unchanged(
+    directory: Path,
+    group: list[Path],
+    cache: dict[str, dict[str, object]],
+    context: str,
+    output: Path,
+) -> tuple[list[BuiltChart], list[Diagnostic]] | None:
+    """The charts built from this directory, when nothing they depend on has changed."""
+    entries = {name: e for name, e in cache.items() if e.get("group") == str(directory)}
+    if not entries:
+        return None
+    manifests = [str(f) for f in group]
+    for name, entry in entries.items():
+        stats = entry.get("stats")
+        if (
+            entry.get("manifests") != manifests
+            or entry.get("context") != context
+            or not isinstance(stats, list)
+            or stats != _stats(str(s[0]) for s in stats if isinstance(s, list) and s)
+            or not (output / name / "Chart.yaml").is_file()
+        ):
+            return None
+    charts = [
+        BuiltChart(name, output / name, False, _warnings(entry.get("warnings")))
+        for name, entry in sorted(entries.items())
     ]
-    built = build_services(services, options, request.output, request.on_compiled)
-    return BuildResult(loaded, built)
+    notes = next(iter(entries.values())).get("notes")
+    return charts, list(_warnings(notes))
+
+
+def _check_against_reused(
+    services: list[Service], reused: list[BuiltChart], diagnostics: list[Diagnostic]
+) -> None:
+    names = {chart.name for chart in reused}
+    for service in services:
+        chart = _types.kubernetes_name(service.name)
+        if chart in names:
+            diagnostics.append(
+                Diagnostic(
+                    service.directory,
+                    f"service {service.name!r} has the same chart name {chart!r} as a service "
+                    "built before from another directory",
+                    hint="service names must stay unique after '_' becomes '-'",
+                )
+            )
+
+
+def _stats(paths: Iterable[str]) -> list[list[object]]:
+    """[path, size, mtime_ns] of each file: what says a file is unchanged without reading it."""
+    found: list[list[object]] = []
+    for path in paths:
+        try:
+            stat = os.stat(path)
+        except OSError:
+            found.append([path, None, None])
+            continue
+        found.append([path, stat.st_size, stat.st_mtime_ns])
+    return found
+
+
+def _stored(diagnostic: Diagnostic) -> dict[str, object]:
+    return {k: v for k, v in diagnostic.as_dict().items() if k != "severity"}
+
+
+def _warnings(stored: object) -> tuple[Diagnostic, ...]:
+    items = stored if isinstance(stored, list) else []
+    return tuple(Diagnostic(**w, severity=Severity.WARNING) for w in items if isinstance(w, dict))
+
+
+def _context(options: BuildOptions) -> str:
+    """What every chart of a build depends on besides its own files."""
+    text = f"{__version__}\0{options!r}\0{_templates_digest()}"
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def compile_service(service: Service, options: BuildOptions) -> tuple[ChartSpec, dict[str, bytes]]:
@@ -91,12 +202,7 @@ def _cached(
     entry = cache.get(name)
     if not (entry and entry.get("key") == key and (output / name / "Chart.yaml").is_file()):
         return None
-    stored = entry.get("warnings")
-    warnings = tuple(
-        Diagnostic(**w, severity=Severity.WARNING)
-        for w in (stored if isinstance(stored, list) else [])
-    )
-    return BuiltChart(name, output / name, False, warnings)
+    return BuiltChart(name, output / name, False, _warnings(entry.get("warnings")))
 
 
 def build_services(
@@ -104,10 +210,14 @@ def build_services(
     options: BuildOptions,
     output: Path,
     on_compiled: Callable[[int, int], None] | None = None,
+    sources: dict[str, dict[str, object]] | None = None,
 ) -> list[BuiltChart]:
-    """Compile every changed service first, then write: a compile error leaves the output untouched."""
+    """Compile every changed service first, then write: a compile error leaves the output
+    untouched. `sources` (by service name) records where each came from, for `build`."""
     sweep_stale(output)
     cache = _read_cache(output)
+    before = json.dumps(cache, sort_keys=True)
+    context = _context(options)
     keys = {service.name: _input_key(service, options) for service in services}
     fresh: list[BuiltChart] = []
     compiled: list[tuple[Service, ChartSpec, dict[str, bytes]]] = []
@@ -115,6 +225,7 @@ def build_services(
         cached = _cached(service, keys[service.name], cache, output)
         if cached is not None:
             fresh.append(cached)
+            cache[cached.name] |= _source(service, context, sources)
         else:
             compiled.append((service, *compile_service(service, options)))
         if on_compiled is not None:
@@ -126,13 +237,23 @@ def build_services(
         built.append(BuiltChart(spec.name, target, changed, spec.warnings))
         cache[spec.name] = {
             "key": keys[service.name],
-            "warnings": [
-                {k: val for k, val in w.as_dict().items() if k != "severity"} for w in spec.warnings
-            ],
+            "warnings": [_stored(w) for w in spec.warnings],
+            **_source(service, context, sources),
         }
-    if compiled:
+    if json.dumps(cache, sort_keys=True) != before:
         write_text_atomic(output / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True) + "\n")
     return sorted(built, key=lambda chart: chart.name)
+
+
+def _source(
+    service: Service, context: str, sources: dict[str, dict[str, object]] | None
+) -> dict[str, object]:
+    """What lets the next build skip reading this service: where it came from, and the size and
+    modification time of every file it was built from."""
+    where = (sources or {}).get(service.name)
+    if where is None:
+        return {}
+    return {**where, "context": context, "stats": _stats(service.files)}
 
 
 def _read_cache(output: Path) -> dict[str, dict[str, object]]:

@@ -38,7 +38,7 @@ def load_paths(paths: Iterable[str | os.PathLike[str]]) -> LoadResult:
     diagnostics: list[Diagnostic] = []
     files: list[str] = []
     for directory, group in groups:
-        loaded, problems = _load_group(directory, group)
+        loaded, problems = load_group(directory, group)
         services.extend(loaded)
         diagnostics.extend(problems)
         files.extend(display_path(p) for p in group)
@@ -46,7 +46,8 @@ def load_paths(paths: Iterable[str | os.PathLike[str]]) -> LoadResult:
     return LoadResult(services, diagnostics, files)
 
 
-def _load_group(directory: Path, files: list[Path]) -> tuple[list[Service], list[Diagnostic]]:
+def load_group(directory: Path, files: list[Path]) -> tuple[list[Service], list[Diagnostic]]:
+    """The services of one directory, as `discover` grouped its files."""
     diagnostics: list[Diagnostic] = []
     bases: list[tuple[Manifest, Document]] = []
     env_manifests: dict[str, list[tuple[Manifest, Document]]] = {}
