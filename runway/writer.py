@@ -37,20 +37,21 @@ def _write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def write_tree_atomic(target: Path, files: Mapping[str, bytes]) -> bool:
-    """Replace directory `target` with exactly `files`; returns False when nothing changed."""
+def write_tree_atomic(target: Path, files: Mapping[str, bytes], *, swept: bool = False) -> bool:
+    """Replace directory `target` with exactly `files`; returns False when nothing changed.
+    `swept`: the caller already ran `sweep_stale` on the parent (many trees, one pass)."""
     with _writing(target):
-        return _write_tree(target, files)
+        return _write_tree(target, files, swept)
 
 
-def _write_tree(target: Path, files: Mapping[str, bytes]) -> bool:
+def _write_tree(target: Path, files: Mapping[str, bytes], swept: bool) -> bool:
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(20, "is a file, not a directory", str(target))
-    if target.is_dir() and _same_tree(target, files):
+    if not swept:
         remove_stale(target)
+    if target.is_dir() and _same_tree(target, files):
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale(target)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
         for folder in sorted({posixpath.dirname(relative) for relative in files} - {""}):

@@ -233,7 +233,7 @@ def build_services(
     built = list(fresh)
     for service, spec, files in compiled:
         target = output / spec.name
-        changed = write_tree_atomic(target, files)
+        changed = write_tree_atomic(target, files, swept=True)
         built.append(BuiltChart(spec.name, target, changed, spec.warnings))
         cache[spec.name] = {
             "key": keys[service.name],
