@@ -76,4 +76,4 @@ def test_a_new_service_cannot_take_the_name_of_one_that_is_not_read_again(
     shutil.copytree(MANIFESTS / "kas", manifests / "kas-copy")
     done = run_cli("build", str(manifests), "-o", str(out), "--no-verify")
     assert done.exit_code == ExitCode.INVALID_INPUT
-    assert "same chart name 'kas'" in done.stderr
+    assert "same chart name 'kas' as the service in" in done.stderr

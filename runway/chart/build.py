@@ -77,6 +77,7 @@ def build(request: BuildRequest) -> BuildResult:
     cache = _read_cache(request.output)
     context = _context(options)
     reused: list[BuiltChart] = []
+    reused_from: dict[str, str] = {}
     services: list[Service] = []
     diagnostics: list[Diagnostic] = []
     files: list[str] = []
@@ -87,6 +88,7 @@ def build(request: BuildRequest) -> BuildResult:
         if unchanged is not None:
             charts, notes = unchanged
             reused.extend(charts)
+            reused_from.update((chart.name, display_path(directory)) for chart in charts)
             diagnostics.extend(notes)
             continue
         loaded, problems = loader.load_group(directory, group)
@@ -99,8 +101,7 @@ def build(request: BuildRequest) -> BuildResult:
             }
         services.extend(loaded)
         diagnostics.extend(problems)
-    check_unique_names(services, diagnostics)
-    _check_against_reused(services, reused, diagnostics)
+    check_unique_names(services, diagnostics, taken=reused_from)
     result = LoadResult(services, diagnostics, files)
     if not result.ok:
         return BuildResult(result, [])
@@ -142,23 +143,6 @@ def _unchanged(
     ]
     notes = next(iter(entries.values())).get("notes")
     return charts, list(_warnings(notes))
-
-
-def _check_against_reused(
-    services: list[Service], reused: list[BuiltChart], diagnostics: list[Diagnostic]
-) -> None:
-    names = {chart.name for chart in reused}
-    for service in services:
-        chart = _types.kubernetes_name(service.name)
-        if chart in names:
-            diagnostics.append(
-                Diagnostic(
-                    service.directory,
-                    f"service {service.name!r} has the same chart name {chart!r} as a service "
-                    "built before from another directory",
-                    hint="service names must stay unique after '_' becomes '-'",
-                )
-            )
 
 
 def _stats(paths: Iterable[str]) -> list[list[object]]:

@@ -4,6 +4,7 @@ visible across files (a service defined twice, a deployment naming no service, s
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -190,17 +191,22 @@ def _check_secret_names(
                 )
 
 
-def check_unique_names(services: list[Service], diagnostics: list[Diagnostic]) -> None:
-    seen: dict[str, Service] = {}
+def check_unique_names(
+    services: list[Service],
+    diagnostics: list[Diagnostic],
+    taken: Mapping[str, str] | None = None,
+) -> None:
+    """Chart names are unique among `services` and the charts in `taken` (name → directory)."""
+    seen: dict[str, str] = dict(taken or {})
     for service in services:
         chart = _types.kubernetes_name(service.name)
         if chart in seen:
             diagnostics.append(
                 Diagnostic(
                     service.directory,
-                    f"service {service.name!r} has the same chart name {chart!r} as the service in {seen[chart].directory}",
+                    f"service {service.name!r} has the same chart name {chart!r} as the service in {seen[chart]}",
                     hint="service names must stay unique after '_' becomes '-'",
                 )
             )
         else:
-            seen[chart] = service
+            seen[chart] = service.directory
