@@ -148,7 +148,7 @@ def verify_figures(charts: list[Path]) -> list[Figure]:
         for c in charts
     )
     cores = os.cpu_count() or 1
-    many = [str(c) for c in charts * 5]
+    many = [str(c) for c in charts * 10]
 
     def verify_cli(jobs: int) -> None:
         env = {**os.environ, "RUNWAY_JOBS": str(jobs)}
