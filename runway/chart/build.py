@@ -75,6 +75,10 @@ def build(request: BuildRequest) -> BuildResult:
     except ValueError as err:
         raise UsageError(str(err)) from None
     cache = _read_cache(request.output)
+    by_group: dict[str, dict[str, dict[str, object]]] = {}
+    for name, entry in cache.items():
+        if isinstance(entry.get("group"), str):
+            by_group.setdefault(str(entry["group"]), {})[name] = entry
     context = _context(options)
     reused: list[BuiltChart] = []
     reused_from: dict[str, str] = {}
@@ -84,7 +88,7 @@ def build(request: BuildRequest) -> BuildResult:
     sources: dict[str, dict[str, object]] = {}
     for directory, group in discover(request.paths):
         files.extend(display_path(p) for p in group)
-        unchanged = _unchanged(directory, group, cache, context, request.output)
+        unchanged = _unchanged(directory, group, by_group, context, request.output)
         if unchanged is not None:
             charts, notes = unchanged
             reused.extend(charts)
@@ -118,12 +122,12 @@ def build(request: BuildRequest) -> BuildResult:
 def _unchanged(
     directory: Path,
     group: list[Path],
-    cache: dict[str, dict[str, object]],
+    by_group: dict[str, dict[str, dict[str, object]]],
     context: str,
     output: Path,
 ) -> tuple[list[BuiltChart], list[Diagnostic]] | None:
     """The charts built from this directory, when nothing they depend on has changed."""
-    entries = {name: e for name, e in cache.items() if e.get("group") == str(directory)}
+    entries = by_group.get(str(directory), {})
     if not entries:
         return None
     manifests = [str(f) for f in group]
