@@ -753,3 +753,19 @@ def test_every_command_that_reports_takes_format_json() -> None:
         )
     ]
     assert missing == []
+
+
+def test_a_runner_value_the_chart_does_not_read_fails_the_fleet_check() -> None:
+    """Each value runway sets must be one the gitlab-runner chart's templates read: a misspelt
+    or retired key would be ignored without a word."""
+    from runway.verify.wiring import runner_fleet
+    from runway.workspace import runner
+
+    objects = runner.flux_bundle(runner.Fleet())
+    assert runner_fleet(objects) == []
+    release = next(o for o in objects if o["kind"] == "HelmRelease")
+    release["spec"]["values"]["runners"]["runUntaged"] = False
+    release["spec"]["values"]["serviceAcount"] = {"name": "x"}
+    problems = runner_fleet(objects)
+    assert any("values.runners.runUntaged is not read" in p for p in problems), problems
+    assert any("values.serviceAcount is not read" in p for p in problems), problems

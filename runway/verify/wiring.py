@@ -466,6 +466,42 @@ def _label_key_ok(key: str) -> bool:
     return len(name) <= 63 and bool(LABEL_NAME.match(name))
 
 
+RUNNER_CHART_READS = frozenset(
+    {
+        "gitlabUrl",
+        "concurrent",
+        "checkInterval",
+        "rbac.create",
+        "serviceAccount.create",
+        "serviceAccount.name",
+        "runners.secret",
+        "runners.tags",
+        "runners.runUntagged",
+        "runners.protected",
+        "runners.name",
+        "runners.config",
+        "securityContext",
+        "podSecurityContext",
+        "resources",
+        "metrics.enabled",
+    }
+)
+"""The values runway sets that the gitlab-runner chart's templates read (`.Values.<key>` in
+templates/ of upstream chart 0.70.4 and 0.73.0, which bracket the 0.71.0 that runway.workspace.runner pins; read in
+Big Bang's vendored copy, DoD-Platform-One/gitlab-runner 68ce521 and c8f6693). A key outside
+this set would be ignored by the chart, silently."""
+
+
+def _runner_value_keys(values: dict[str, Any]) -> Iterator[str]:
+    """`rbac.create`-style keys down to the depth the chart reads them at."""
+    for key, value in values.items():
+        nested = isinstance(value, dict) and key not in RUNNER_CHART_READS
+        if nested and any(k.startswith(f"{key}.") for k in RUNNER_CHART_READS):
+            yield from (f"{key}.{sub}" for sub in value)
+        else:
+            yield key
+
+
 def runner_fleet(objects: list[dict[str, Any]]) -> list[str]:
     """A GitLab Runner release's config names a jobs namespace and a ServiceAccount for job pods,
     and the runner needs rights there: each must exist among the objects installed with it."""
@@ -491,6 +527,11 @@ def runner_fleet(objects: list[dict[str, Any]]) -> list[str]:
             continue
         where = f"HelmRelease/{release['metadata']['name']}"
         values = spec.get("values") or {}
+        problems.extend(
+            f"{where}: values.{key} is not read by the gitlab-runner chart, so it does nothing"
+            for key in _runner_value_keys(values)
+            if key not in RUNNER_CHART_READS
+        )
         home = str(release["metadata"].get("namespace", ""))
         try:
             config = tomllib.loads(str((values.get("runners") or {}).get("config", "")))
