@@ -77,3 +77,22 @@ def test_a_new_service_cannot_take_the_name_of_one_that_is_not_read_again(
     done = run_cli("build", str(manifests), "-o", str(out), "--no-verify")
     assert done.exit_code == ExitCode.INVALID_INPUT
     assert "same chart name 'kas' as the service in" in done.stderr
+
+
+def test_a_cache_runway_did_not_write_is_not_trusted(tmp_path: Path, reads: list[str]) -> None:
+    import json
+
+    manifests = tmp_path / "manifests"
+    shutil.copytree(MANIFESTS / "ai-gateway", manifests / "ai-gateway")
+    out = tmp_path / "charts"
+    _build(manifests, out)
+    cache_file = out / ".runway-build-cache.json"
+    cache = json.loads(cache_file.read_text())
+    for entry in cache.values():
+        entry["warnings"] = [{"file": "x", "message": "y", "planted": True}]
+        entry["notes"] = [{"no": "such field"}]
+    cache_file.write_text(json.dumps(cache))
+    reads.clear()
+    _, stderr = _build(manifests, out)
+    assert reads == ["ai-gateway"], "read again rather than trusting the cache"
+    assert "planted" not in stderr and "startup CPU boost" in stderr

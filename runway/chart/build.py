@@ -141,12 +141,15 @@ def _unchanged(
             or not (output / name / "Chart.yaml").is_file()
         ):
             return None
-    charts = [
-        BuiltChart(name, output / name, False, _warnings(entry.get("warnings")))
-        for name, entry in sorted(entries.items())
-    ]
-    notes = next(iter(entries.values())).get("notes")
-    return charts, list(_warnings(notes))
+    try:
+        charts = [
+            BuiltChart(name, output / name, False, _warnings(entry.get("warnings")))
+            for name, entry in sorted(entries.items())
+        ]
+        notes = _warnings(next(iter(entries.values())).get("notes"))
+    except CorruptCache:
+        return None
+    return charts, list(notes)
 
 
 def _stats(paths: Iterable[str]) -> list[list[object]]:
@@ -167,8 +170,18 @@ def _stored(diagnostic: Diagnostic) -> dict[str, object]:
 
 
 def _warnings(stored: object) -> tuple[Diagnostic, ...]:
+    """Warnings as the cache kept them; CorruptCache when they are not what runway wrote."""
     items = stored if isinstance(stored, list) else []
-    return tuple(Diagnostic(**w, severity=Severity.WARNING) for w in items if isinstance(w, dict))
+    try:
+        return tuple(
+            Diagnostic(**w, severity=Severity.WARNING) for w in items if isinstance(w, dict)
+        )
+    except TypeError:
+        raise CorruptCache from None
+
+
+class CorruptCache(Exception):
+    """The cache holds something runway did not write: what it says is not used."""
 
 
 def _context(options: BuildOptions) -> str:
@@ -190,7 +203,10 @@ def _cached(
     entry = cache.get(name)
     if not (entry and entry.get("key") == key and (output / name / "Chart.yaml").is_file()):
         return None
-    return BuiltChart(name, output / name, False, _warnings(entry.get("warnings")))
+    try:
+        return BuiltChart(name, output / name, False, _warnings(entry.get("warnings")))
+    except CorruptCache:
+        return None
 
 
 def build_services(
