@@ -685,6 +685,32 @@ def test_without_an_agent_project_the_agent_token_is_set_by_hand(tmp_path: Path)
     assert not [r for r in document["resources"] if r["type"].startswith("gitlab:")]
 
 
+def test_the_stack_creates_the_workspace_runner_with_the_fleets_tags(production: Plan) -> None:
+    """A runner authentication token carries its tags from GitLab, so the runner is created
+    where they can be set: by the stack, in the fleet's group, and its token goes to the fleet."""
+    (runner,) = _of(production, "gitlab:index/userRunner:UserRunner")
+    assert runner.inputs["runnerType"] == "group_type"
+    assert runner.inputs["groupId"] == 4242, "the group's id, looked up by its path"
+    assert runner.inputs["tagLists"] == ["workspaces"] and runner.inputs["untagged"] is False
+    assert not [s for s in production.secrets_to_set if s.endswith(":runnerToken")]
+    tokens = [
+        s for s in _of(production, "kubernetes:core/v1:Secret") if s.name.endswith("-runner-token")
+    ]
+    assert tokens and all(t.inputs["stringData"] == REDACTED for t in tokens)
+    assert "glrt-mock-runner-token" not in json.dumps([r.inputs for r in production.resources])
+
+
+def test_a_runner_group_without_the_gitlab_side_is_refused(tmp_path: Path) -> None:
+    def group_only(data: dict[str, Any]) -> None:
+        data["spec"]["runner_fleet"]["group"] = "gitlab-org/satellites"
+        del data["spec"]["gitlab"]["agent_project"]
+
+    env_file = _environment(tmp_path, group_only)
+    result = run_cli("stack", "plan", str(env_file), "--stacks", str(tmp_path / "stacks"))
+    assert result.exit_code == ExitCode.INVALID_INPUT
+    assert "runner_fleet.group needs gitlab.agent_project" in result.stderr
+
+
 def test_kas_on_gke_talks_to_the_environments_gitlab(staging: Plan) -> None:
     release = next(
         r

@@ -218,6 +218,14 @@ class RunnerFleet(Strict):
     concurrency: Annotated[int, Field(ge=1, le=1000)] = 20
     max_cpu: Annotated[str, Field(pattern=r"^[0-9]+(\.[0-9]+)?m?$")] = "4"
     max_memory: Annotated[str, Field(pattern=r"^[0-9]+(Mi|Gi)$")] = "8Gi"
+    group: Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$")] | None = Field(
+        None,
+        description=(
+            "Full path of the GitLab group whose workspace jobs the fleet runs. Given (with "
+            "gitlab.agent_project), the workloads stack creates the group runner with these tags "
+            "and hands its token to the fleet; absent, set it by hand (runnerToken)"
+        ),
+    )
 
 
 class EnvironmentSpec(Strict):
@@ -235,7 +243,10 @@ class EnvironmentSpec(Strict):
     services: list[ServiceRef] = Field(default_factory=list)
     runner_fleet: RunnerFleet | None = Field(
         None,
-        description="Run the workspace runner fleet (token: pulumi config set --secret runnerToken)",
+        description=(
+            "Run the workspace runner fleet (its runner is created by the stack with "
+            "runner_fleet.group, else its token is set with pulumi config set --secret runnerToken)"
+        ),
     )
 
     @model_validator(mode="after")
@@ -244,6 +255,21 @@ class EnvironmentSpec(Strict):
         if missing:
             raise ValueError(f"network.subnets has no subnet for region {', '.join(missing)}")
         return self
+
+    @model_validator(mode="after")
+    def _runner_group_needs_the_gitlab_side(self) -> EnvironmentSpec:
+        if self.runner_fleet and self.runner_fleet.group and not self.gitlab.agent_project:
+            raise ValueError(
+                "runner_fleet.group needs gitlab.agent_project: the stack creates the runner "
+                "with the GitLab token it holds then (gitlabToken); without it, leave group out "
+                "and set the runner's token by hand (runnerToken)"
+            )
+        return self
+
+    @property
+    def stack_creates_the_runner(self) -> bool:
+        """The workloads stack registers the workspace runner itself (no runnerToken to set)."""
+        return bool(self.runner_fleet and self.runner_fleet.group and self.gitlab.agent_project)
 
 
 class RunwayEnvironment(Strict):

@@ -91,6 +91,9 @@ class GitLabSideComponent(pulumi.ComponentResource):
             opts=on_gitlab,
         )
         self.agent_token = pulumi.Output.secret(token.token)
+        self.runner_token: pulumi.Output[str] | None = None
+        if env.spec.stack_creates_the_runner:
+            self.runner_token = workspace_runner(name, env, api, on_gitlab)
         self.kas_secret = None
         if any(r["service"] == "kas" for r in releases):
             shared = random.RandomBytes(
@@ -138,6 +141,28 @@ class GitLabSideComponent(pulumi.ComponentResource):
                 )
             )
         self.register_outputs({"agentId": agent.agent_id})
+
+
+def workspace_runner(
+    name: str, env: RunwayEnvironment, api: gitlab.Provider, on_gitlab: pulumi.ResourceOptions
+) -> pulumi.Output[str]:
+    """The fleet's group runner, created with the fleet's tags (a runner authentication token
+    carries its tags from GitLab; the chart cannot set them), and its token, kept secret."""
+    fleet = env.spec.runner_fleet
+    assert fleet is not None and fleet.group is not None
+    group = gitlab.get_group_output(
+        full_path=fleet.group, opts=pulumi.InvokeOptions(parent=on_gitlab.parent, provider=api)
+    )
+    runner = gitlab.UserRunner(
+        f"{name}-workspace-runner",
+        runner_type="group_type",
+        group_id=group.group_id,
+        tag_lists=list(fleet.tags),
+        untagged=False,
+        description=f"runway workspaces ({env.metadata.name})",
+        opts=on_gitlab,
+    )
+    return pulumi.Output.secret(runner.token)
 
 
 def agent_config(env: RunwayEnvironment) -> str:

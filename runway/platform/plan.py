@@ -72,7 +72,11 @@ class RecordingMocks(pulumi.runtime.Mocks):
         return f"{args.name}-id", state
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        """Invokes answer as GitLab would for what the programs look up (a group by path)."""
+        if args.token == "gitlab:index/getGroup:getGroup":
+            path = str(args.args.get("fullPath", ""))
+            return {"fullPath": path, "groupId": 4242, "id": "4242"}, []
+        return {}, []
 
 
 MOCK_CA = "-----BEGIN CERTIFICATE-----\n(Memorystore's server CA)\n-----END CERTIFICATE-----\n"
@@ -91,6 +95,30 @@ def _redact(value: Any) -> Any:
     if isinstance(value, list):
         return [_redact(item) for item in value]
     return value
+
+
+_FIXED_OUTPUTS: dict[str, dict[str, Any]] = {
+    "gcp:compute/globalAddress:GlobalAddress": {"address": "203.0.113.10"},
+    "gitlab:index/clusterAgent:ClusterAgent": {"agentId": 101},
+    "gitlab:index/clusterAgentToken:ClusterAgentToken": {"token": "mock-agent-token"},
+    "gitlab:index/userRunner:UserRunner": {"token": "glrt-mock-runner-token"},
+    "gitlab:index/application:Application": {
+        "applicationId": "mock-client-id",
+        "secret": "mock-client-secret",
+    },
+    "random:index/randomBytes:RandomBytes": {
+        "base64": "bW9jay1rYXMtc2hhcmVkLXNlY3JldC0zMi1ieXRlcyE=",
+        "hex": "00",
+    },
+    "random:index/randomPassword:RandomPassword": {"result": "mock-signing-key"},
+    "gcp:redis/instance:Instance": {
+        "host": "10.0.0.3",
+        "port": 6378,
+        "authString": "mock-redis-auth",
+        "serverCaCerts": [{"cert": MOCK_CA}],
+    },
+}
+"""Outputs the programs read, as the provider would return them, by resource type."""
 
 
 def _outputs(typ: str, inputs: dict[str, Any], env: RunwayEnvironment) -> dict[str, Any]:
@@ -118,25 +146,8 @@ def _outputs(typ: str, inputs: dict[str, Any], env: RunwayEnvironment) -> dict[s
                 }
             ]
         }
-    if typ == "gcp:compute/globalAddress:GlobalAddress":
-        return {"address": "203.0.113.10"}
-    if typ == "gitlab:index/clusterAgent:ClusterAgent":
-        return {"agentId": 101}
-    if typ == "gitlab:index/clusterAgentToken:ClusterAgentToken":
-        return {"token": "mock-agent-token"}
-    if typ == "gitlab:index/application:Application":
-        return {"applicationId": "mock-client-id", "secret": "mock-client-secret"}
-    if typ == "random:index/randomBytes:RandomBytes":
-        return {"base64": "bW9jay1rYXMtc2hhcmVkLXNlY3JldC0zMi1ieXRlcyE=", "hex": "00"}
-    if typ == "random:index/randomPassword:RandomPassword":
-        return {"result": "mock-signing-key"}
-    if typ == "gcp:redis/instance:Instance":
-        return {
-            "host": "10.0.0.3",
-            "port": 6378,
-            "authString": "mock-redis-auth",
-            "serverCaCerts": [{"cert": MOCK_CA}],
-        }
+    if typ in _FIXED_OUTPUTS:
+        return dict(_FIXED_OUTPUTS[typ])
     if typ == "pulumi:pulumi:StackReference":
         kubeconfigs = {region: "(kubeconfig from the infra stack)" for region in env.spec.regions}
         redis = {
@@ -254,6 +265,6 @@ def plan(env_file: Path, *, stacks: Path = Path("stacks"), preview: bool = False
     needed = list(workloads.secrets)
     if env.spec.gitlab.agent_project is None:
         needed.append(f"{workloads.project}:agentToken")
-    if env.spec.runner_fleet is not None:
+    if env.spec.runner_fleet is not None and not env.spec.stack_creates_the_runner:
         needed.append(f"{workloads.project}:runnerToken")
     return Plan(env, found, tuple(needed))

@@ -80,6 +80,7 @@ def workloads(env: RunwayEnvironment, releases: list[dict[str, Any]], infra_stac
     config = pulumi.Config()
     fleet = fleet_of(env)
     secrets: dict[str, dict[str, dict[str, pulumi.Input[str]]]] = {}
+    runner_token: pulumi.Input[str] | None = None
     if env.spec.gitlab.agent_project:
         side = GitLabSideComponent(
             env.metadata.name,
@@ -89,6 +90,7 @@ def workloads(env: RunwayEnvironment, releases: list[dict[str, Any]], infra_stac
             reference.require_output("projectId"),
         )
         token: pulumi.Input[str] = side.agent_token
+        runner_token = side.runner_token
         secrets = service_secrets(side, env)
     else:
         token = config.require_secret("agentToken")
@@ -118,7 +120,8 @@ def workloads(env: RunwayEnvironment, releases: list[dict[str, Any]], infra_stac
             objects=external_secrets(env, releases),
         )
         if fleet is not None:
-            RunnerFleetComponent(name, fleet, config.require_secret("runnerToken"), cluster)
+            fleet_token = runner_token or config.require_secret("runnerToken")
+            RunnerFleetComponent(name, fleet, fleet_token, cluster)
 
 
 def run_infra(config: pulumi.Config) -> None:
