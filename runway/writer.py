@@ -7,7 +7,7 @@ import posixpath
 import re
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 
 from runway.errors import OutputError
@@ -99,19 +99,22 @@ def remove_stale(target: Path) -> None:
         shutil.rmtree(stale, ignore_errors=True)
 
 
-_LEFTOVER = re.compile(r"\.[^./][^/]*\.(old|[a-z0-9_]+)")
+_LEFTOVER = re.compile(r"\.(?P<name>[^./][^/]*?)\.(old|[a-z0-9_]+)")
 """What `_write_tree` leaves when killed: `mkdtemp(prefix=".NAME.")` or `.NAME.old`."""
 
 
-def sweep_stale(parent: Path) -> None:
-    """Every staging or old copy a killed run left in `parent` (hidden `.NAME.*` directories),
-    in one pass over it: cheaper than `remove_stale` for each of many charts."""
+def sweep_stale(parent: Path, names: Iterable[str]) -> None:
+    """What a killed run left in `parent` for the trees `names` (hidden `.NAME.*` directories),
+    in one pass over it: cheaper than `remove_stale` for each of many trees. Other names are
+    left alone: another run (a CI shard sharing the directory) may be writing them now."""
+    wanted = set(names)
     try:
         entries = list(os.scandir(parent))
     except OSError:
         return
     for entry in entries:
-        if _LEFTOVER.fullmatch(entry.name) and entry.is_dir():
+        match = _LEFTOVER.fullmatch(entry.name)
+        if match and match["name"] in wanted and entry.is_dir():
             shutil.rmtree(entry.path, ignore_errors=True)
 
 

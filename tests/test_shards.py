@@ -118,3 +118,16 @@ def test_a_bad_shard_is_a_usage_error(bad: str) -> None:
         parse_shard(bad)
     done = run_cli("build", "--shard", bad, "--no-verify")
     assert done.exit_code == ExitCode.USAGE and "--shard" in done.stderr
+
+
+def test_a_build_leaves_other_charts_staging_alone(tmp_path: Path) -> None:
+    """Shards sharing one output directory (a shell runner) write at the same time: a build
+    sweeps what a killed run left for its own charts only, never another's work in progress."""
+    out = tmp_path / "charts"
+    out.mkdir()
+    theirs = out / ".agentk.x1y2z3w4"
+    ours = out / ".kas.a1b2c3d4"
+    for staging in (theirs, ours):
+        (staging / "templates").mkdir(parents=True)
+    assert run_cli("build", str(MANIFESTS / "kas"), "-o", str(out), "--no-verify").exit_code == 0
+    assert theirs.is_dir() and not ours.exists()

@@ -114,8 +114,9 @@ def build(request: BuildRequest) -> BuildResult:
         return request.shard is None or request.shard.owns(name)
 
     chosen = [s for s in services if wanted(_types.kubernetes_name(s.name))]
-    built = build_services(chosen, options, request.output, request.on_compiled, sources)
     kept = [chart for chart in reused if wanted(chart.name)]
+    sweep_stale(request.output, [c.name for c in kept])
+    built = build_services(chosen, options, request.output, request.on_compiled, sources)
     return BuildResult(result, sorted(built + kept, key=lambda chart: chart.name))
 
 
@@ -218,7 +219,7 @@ def build_services(
 ) -> list[BuiltChart]:
     """Compile every changed service first, then write: a compile error leaves the output
     untouched. `sources` (by service name) records where each came from, for `build`."""
-    sweep_stale(output)
+    sweep_stale(output, [_types.kubernetes_name(service.name) for service in services])
     cache = _read_cache(output)
     before = json.dumps(cache, sort_keys=True)
     context = _context(options)
