@@ -7,7 +7,7 @@ import posixpath
 import re
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from runway.errors import OutputError
@@ -39,7 +39,7 @@ def _write_bytes(path: Path, data: bytes) -> None:
 
 def write_tree_atomic(target: Path, files: Mapping[str, bytes], *, swept: bool = False) -> bool:
     """Replace directory `target` with exactly `files`; returns False when nothing changed.
-    `swept`: the caller already ran `sweep_stale` on the parent (many trees, one pass)."""
+    `swept`: the caller already ran `sweep_stale` for it (many trees, one pass over the parent)."""
     with _writing(target):
         return _write_tree(target, files, swept)
 
@@ -48,7 +48,7 @@ def _write_tree(target: Path, files: Mapping[str, bytes], swept: bool) -> bool:
     if target.exists() and not target.is_dir():
         raise NotADirectoryError(20, "is a file, not a directory", str(target))
     if not swept:
-        remove_stale(target)
+        sweep_stale(target.parent, [target.name])
     if target.is_dir() and _same_tree(target, files):
         return False
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -93,19 +93,13 @@ def complete_directories(parent: Path, marker: str) -> list[Path]:
     )
 
 
-def remove_stale(target: Path) -> None:
-    """Staging and old copies a killed run left beside `target` (`.NAME.*`)."""
-    for stale in _stale(target):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
 _LEFTOVER = re.compile(r"\.(?P<name>[^./][^/]*?)\.(old|[a-z0-9_]+)")
 """What `_write_tree` leaves when killed: `mkdtemp(prefix=".NAME.")` or `.NAME.old`."""
 
 
 def sweep_stale(parent: Path, names: Iterable[str]) -> None:
     """What a killed run left in `parent` for the trees `names` (hidden `.NAME.*` directories),
-    in one pass over it: cheaper than `remove_stale` for each of many trees. Other names are
+    in one pass over it, however many trees a build writes. Other names are
     left alone: another run (a CI shard sharing the directory) may be writing them now."""
     wanted = set(names)
     try:
@@ -116,13 +110,6 @@ def sweep_stale(parent: Path, names: Iterable[str]) -> None:
         match = _LEFTOVER.fullmatch(entry.name)
         if match and match["name"] in wanted and entry.is_dir():
             shutil.rmtree(entry.path, ignore_errors=True)
-
-
-def _stale(target: Path) -> Iterator[Path]:
-    if target.parent.is_dir():
-        for entry in target.parent.iterdir():
-            if entry.is_dir() and entry.name.startswith(f".{target.name}."):
-                yield entry
 
 
 class _writing:

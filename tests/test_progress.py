@@ -63,3 +63,13 @@ def test_quiet_keeps_problems_and_the_summary_only(charts: list[str], tmp_path: 
     built = run_cli("build", str(MANIFESTS / "kas"), "-o", str(tmp_path), "-q")
     assert built.exit_code == 0 and built.stdout == ""
     assert "built 1, 0 unchanged in" in built.stderr and "verified 1, 0 failed" in built.stderr
+
+
+def test_after_builds_bar_the_terminal_gets_no_line_per_chart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_progress, "_is_terminal", lambda stream: True)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    done = run_cli("build", str(MANIFESTS), "-o", str(tmp_path), "--no-verify")
+    assert done.exit_code == 0, done.stderr
+    assert "built " not in done.stdout and "built 4, 0 unchanged in " in done.stderr

@@ -30,6 +30,7 @@ class Progress:
         self.quiet = quiet
         self.started = time.monotonic()
         self._bar: Any = None
+        self._shown = False
 
     def elapsed(self) -> str:
         return f"{time.monotonic() - self.started:.1f} s"
@@ -51,6 +52,7 @@ class Progress:
             item_show_func=lambda _: self.elapsed(),
         )
         self._bar = bar.__enter__()
+        self._shown = True
 
     def step(self, done: int, total: int) -> None:
         """For callers that learn the total with the first item (`done` counts from 1)."""
@@ -63,8 +65,9 @@ class Progress:
             self._bar.update(1)
 
     def result(self, text: str) -> None:
-        """A line saying how one item went (stdout), unless the bar or --quiet stands for it."""
-        if self.quiet or (self.live and _is_terminal(sys.stdout)):
+        """A line saying how one item went (stdout), unless the bar (shown now or earlier, as
+        build's while it compiles) or --quiet stands for it."""
+        if self.quiet or (self._shown and _is_terminal(sys.stdout)):
             return
         self._clear()
         click.echo(text)
