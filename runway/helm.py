@@ -22,8 +22,18 @@ class LintResult:
     warnings: list[str]
 
 
-def lint(chart: Path, values: dict[str, Any] | None, kube_version: str) -> LintResult:
-    result = helm_python.lint(chart, values or {}, strict=True, kube_version=kube_version)
+def lint(
+    chart: Path, values: dict[str, Any] | None, kube_version: str, *, schema: bool = True
+) -> LintResult:
+    """`helm lint --strict`; `schema=False` skips validating values against values.schema.json,
+    for a caller that renders the same values anyway (a render validates them too)."""
+    result = helm_python.lint(
+        chart,
+        values or {},
+        strict=True,
+        kube_version=kube_version,
+        skip_schema_validation=not schema,
+    )
     errors: list[str] = []
     warnings: list[str] = []
     for message in result.get("messages") or []:
@@ -37,18 +47,43 @@ def lint(chart: Path, values: dict[str, Any] | None, kube_version: str) -> LintR
     return LintResult(errors, warnings)
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class LoadedChart:
+    """A chart Helm has read once, to render under several sets of values; close it (`with`)."""
+
+    chart: helm_python.Chart
+
+    def __enter__(self) -> LoadedChart:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.chart.close()
+
+    def render(self, values: dict[str, Any] | None, *, name: str, namespace: str) -> dict[str, str]:
+        """Render offline (`lookup` finds nothing); a values or template error raises VerifyError."""
+        try:
+            rendered: dict[str, str] = self.chart.render(
+                values or {}, name=name, namespace=namespace, is_install=True
+            )
+        except helm_python.HelmError as err:
+            raise VerifyError(str(err)) from None
+        return rendered
+
+
+def load(chart: Path) -> LoadedChart:
+    """Helm's reading of a chart directory or archive; VerifyError when Helm cannot read it."""
+    try:
+        return LoadedChart(helm_python.Chart.load(chart))
+    except helm_python.HelmError as err:
+        raise VerifyError(str(err)) from None
+
+
 def render(
     chart: Path, values: dict[str, Any] | None, *, name: str, namespace: str
 ) -> dict[str, str]:
-    """Render offline (`lookup` finds nothing); a values or template error raises VerifyError."""
-    try:
-        with helm_python.Chart.load(chart) as loaded:
-            rendered: dict[str, str] = loaded.render(
-                values or {}, name=name, namespace=namespace, is_install=True
-            )
-    except helm_python.HelmError as err:
-        raise VerifyError(str(err)) from None
-    return rendered
+    """Load and render once; see LoadedChart.render."""
+    with load(chart) as loaded:
+        return loaded.render(values, name=name, namespace=namespace)
 
 
 def default_values(chart: Path) -> dict[str, Any]:

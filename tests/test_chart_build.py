@@ -153,12 +153,33 @@ def test_verify_fails_a_broken_chart(tmp_path: Path) -> None:
     assert result.exit_code == ExitCode.VERIFY_FAILED and "FAILED" in result.stdout
     as_json = run_cli("verify", str(chart), str(broken), "--format", "json")
     assert as_json.exit_code == ExitCode.VERIFY_FAILED
-    import json
-
     document = json.loads(as_json.stdout)
     assert [c["ok"] for c in document["charts"]] == [True, False]
     assert any("root filesystem is writable" in p for p in document["charts"][1]["problems"])
     assert document["together"] is None
+
+
+def test_verify_still_holds_representative_values_to_the_schema(tmp_path: Path) -> None:
+    """Lint skips the schema (the render of the same values checks it); plant a schema that
+    refuses the representative replica count and the render must say so."""
+    _, chart = chart_from(tmp_path, "  regions: [us-east1]\n")
+    schema_path = chart / "values.schema.json"
+    schema = json.loads(schema_path.read_text())
+    schema["properties"]["replicaCount"]["maximum"] = 2
+    schema_path.write_text(json.dumps(schema))
+    problems = verify_chart(chart).problems
+    assert any(
+        p.startswith("render (representative values):") and "replicaCount" in p for p in problems
+    ), problems
+
+
+def test_verify_names_a_chart_helm_cannot_read(tmp_path: Path) -> None:
+    _, chart = chart_from(tmp_path, "  regions: [us-east1]\n")
+    meta = chart / "Chart.yaml"
+    meta.write_text(meta.read_text().replace("version:", "versio:", 1))
+    problems = verify_chart(chart).problems
+    assert len(problems) == 1 and problems[0].startswith("Helm cannot read the chart:"), problems
+    assert "version" in problems[0]
 
 
 def test_chart_files(tmp_path: Path) -> None:

@@ -6,12 +6,15 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from runway.common import contract_data, parallel, yamlio
 from runway.common.kube import PLACEHOLDER_IMAGE
 from runway.common.mappings import merge
 from runway.errors import VerifyError
+
+if TYPE_CHECKING:
+    from runway.helm import LoadedChart
 
 LINT_KUBE_VERSION = "v1.31.0"
 LINTED = "representative values"
@@ -160,17 +163,36 @@ def rendered_objects(
 
 def verify_chart(chart: Path) -> ChartReport:
     from runway import helm
-    from runway.verify import contracts, wiring
 
     report = ChartReport(chart=str(chart))
     try:
         defaults = yamlio.load((chart / "values.yaml").read_text()) or {}
         meta = yamlio.load((chart / "Chart.yaml").read_text()) or {}
+        loaded = helm.load(chart)
     except (OSError, ValueError) as err:
         report.problems.append(f"cannot read the chart: {err}")
         return report
+    except VerifyError as err:
+        report.problems.append(f"Helm cannot read the chart: {err}")
+        return report
+    with loaded:
+        _verify_loaded(chart, loaded, defaults, meta, report)
+    return report
+
+
+def _verify_loaded(
+    chart: Path,
+    loaded: LoadedChart,
+    defaults: dict[str, Any],
+    meta: dict[str, Any],
+    report: ChartReport,
+) -> None:
+    """Every check, with the chart read by Helm once and rendered under each set of values."""
+    from runway import helm
+    from runway.verify import contracts, wiring
+
     contract = _contract(meta, report)
-    base = _image_base(chart, defaults, report)
+    base = _image_base(loaded, defaults, report)
     cases = {
         "default values": base,
         "representative values": merge(base, representative_values(defaults)),
@@ -185,12 +207,13 @@ def verify_chart(chart: Path) -> ChartReport:
     for label, values in {**cases, **profiles}.items():
         form = label in cases  # profiles: the same templates, so function checks only
         if label == LINTED:
-            result = helm.lint(chart, values, LINT_KUBE_VERSION)
+            # The render below validates these values against the schema with Helm's engine.
+            result = helm.lint(chart, values, LINT_KUBE_VERSION, schema=False)
             report.problems.extend(f"lint ({label}): {e}" for e in result.errors)
             report.warnings.extend(f"lint ({label}): {w}" for w in result.warnings)
         try:
             objects = rendered_objects(
-                helm.render(chart, values, name=RELEASE, namespace=NAMESPACE), parsed
+                loaded.render(values, name=RELEASE, namespace=NAMESPACE), parsed
             )
         except (VerifyError, yamlio.InvalidYAML) as err:
             report.problems.append(f"render ({label}): {err}")
@@ -213,7 +236,6 @@ def verify_chart(chart: Path) -> ChartReport:
             report.problems.extend(
                 f"{label}: {p}" for p in contracts.check(contract, found, effective, version)
             )
-    return report
 
 
 def _contract(meta: dict[str, Any], report: ChartReport) -> str:
@@ -228,15 +250,15 @@ def _contract(meta: dict[str, Any], report: ChartReport) -> str:
     return contract
 
 
-def _image_base(chart: Path, defaults: dict[str, Any], report: ChartReport) -> dict[str, Any]:
+def _image_base(
+    loaded: LoadedChart, defaults: dict[str, Any], report: ChartReport
+) -> dict[str, Any]:
     """Values every render starts from: a placeholder image when none was built in, after
     checking that the chart then refuses to render without one."""
-    from runway import helm
-
     if (defaults.get("image") or {}).get("repository"):
         return {}
     try:
-        helm.render(chart, None, name=RELEASE, namespace=NAMESPACE)
+        loaded.render(None, name=RELEASE, namespace=NAMESPACE)
         report.problems.append("renders without an image although none was built in")
     except VerifyError as err:
         if "image.repository is required" not in str(err):
