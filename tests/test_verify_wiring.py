@@ -456,6 +456,20 @@ def test_two_https_listeners_with_one_hostname_break_the_gateway_cel_rule() -> N
     assert cel.check(terminated) == []
 
 
+def test_gateway_rules_using_kubernetes_string_functions_are_evaluated() -> None:
+    """The infrastructure label rules call `split`, from cel-go's strings extension, which the
+    API server's CEL environment has; without it every labelled Gateway would be refused."""
+    labelled = _gateway("kas.example.com")
+    labelled["spec"]["infrastructure"] = {"labels": {"example.com/team": "kas", "tier": "edge"}}
+    assert cel.check(labelled) == []
+    long_prefix = "a" * 63 + "." + "b" * 63 + "." + "c" * 63 + "." + "d" * 63 + "/team"
+    labelled["spec"]["infrastructure"]["labels"] = {long_prefix: "kas"}
+    assert cel.check(labelled) == [
+        "Gateway/kas: spec.infrastructure.labels: If specified, the label key's prefix must be "
+        "a DNS subdomain not longer than 253 characters in total."
+    ]
+
+
 def test_the_kas_gateway_has_one_listener_per_host(shipped: Path) -> None:
     values = {
         "image": {"repository": "x/kas"},

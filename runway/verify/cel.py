@@ -3,7 +3,8 @@ server does at admission: on the object after schema defaulting, at every node t
 
 The evaluator is `common-expression-language` (PyPI; Python bindings of the Rust `cel`
 interpreter): it implements the CEL spec's macros (`all`, `exists_one`, `has`) and RE2-style
-`matches`, which is what the Gateway API rules use, and it is fast enough to run on every render.
+`matches`, and with its strings extension registered (`split`, as the API server has it) it covers
+what the Gateway API rules use; it is fast enough to run on every render.
 Transition rules (those reading `oldSelf`) need a previous object and are skipped.
 """
 
@@ -77,7 +78,18 @@ def _holds(expression: str, value: Any) -> bool:
 def _evaluate(expression: str, frozen: Any) -> Any:
     import cel
 
-    return cel.evaluate(expression, {"self": _thawed(frozen)})
+    context = cel.Context(variables={"self": _thawed(frozen)}, functions=_kubernetes_functions())
+    return cel.evaluate(expression, context)
+
+
+@functools.cache
+def _kubernetes_functions() -> dict[str, Any]:
+    """cel-go's strings extension (`split`, `join`, `lowerAscii`, …): every CEL environment of the
+    API server has it (k8s.io/apiserver pkg/cel/library ExtensionLibs = URLs, Regex, Lists and
+    ext.Strings), and the Rust evaluator's own standard library does not."""
+    from cel.stdlib import EXTENSIONS
+
+    return dict(EXTENSIONS["strings"])
 
 
 def _frozen(value: Any) -> Any:
