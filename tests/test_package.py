@@ -52,6 +52,34 @@ def test_same_chart_gives_byte_identical_archives_whatever_the_file_times(
     assert one.name == "kas-0.1.0.tgz"
 
 
+PINNED_DIGEST = "sha256:1091117835c82176146655aad05ec8a32489fe339b91c718ae5a537cbfe632c6"
+"""The archive of the chart below, as runway has written it since archives became reproducible.
+A registry refuses a published version whose digest changes, so a change of archive format (order,
+headers, compression) must be a deliberate decision, and this pin is where it shows."""
+
+
+def test_the_archive_bytes_of_a_fixed_chart_do_not_change(tmp_path: Path) -> None:
+    from runway.publish.archive import package_chart
+
+    chart = tmp_path / "fixed"
+    files = {
+        "Chart.yaml": "apiVersion: v2\nname: fixed\nversion: 1.2.3\nappVersion: \"4.5.6\"\n"
+        "description: A chart whose archive bytes are pinned\n",
+        "values.yaml": "replicaCount: 1\n",
+        "templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+        "  name: {{ .Release.Name }}\ndata:\n  a: \"1\"\n",
+        "files/hook.sh": "#!/bin/sh\nexit 0\n",
+    }
+    for name, text in files.items():
+        (chart / name).parent.mkdir(parents=True, exist_ok=True)
+        (chart / name).write_text(text)
+    (chart / "files/hook.sh").chmod(0o755)
+    archive = package_chart(chart, tmp_path / "out", mtime=FIXED_EPOCH)
+    assert archive.digest == PINNED_DIGEST
+    assert archive.path.read_bytes() == archive.data
+    assert (archive.name, archive.version) == ("fixed", "1.2.3")
+
+
 def test_archive_carries_no_time_owner_or_order_of_the_machine(chart: Path, tmp_path: Path) -> None:
     archive = _package(chart, tmp_path)
     raw = archive.read_bytes()
