@@ -63,11 +63,11 @@ def test_the_archive_bytes_of_a_fixed_chart_do_not_change(tmp_path: Path) -> Non
 
     chart = tmp_path / "fixed"
     files = {
-        "Chart.yaml": "apiVersion: v2\nname: fixed\nversion: 1.2.3\nappVersion: \"4.5.6\"\n"
+        "Chart.yaml": 'apiVersion: v2\nname: fixed\nversion: 1.2.3\nappVersion: "4.5.6"\n'
         "description: A chart whose archive bytes are pinned\n",
         "values.yaml": "replicaCount: 1\n",
         "templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n"
-        "  name: {{ .Release.Name }}\ndata:\n  a: \"1\"\n",
+        '  name: {{ .Release.Name }}\ndata:\n  a: "1"\n',
         "files/hook.sh": "#!/bin/sh\nexit 0\n",
     }
     for name, text in files.items():

@@ -12,8 +12,10 @@ import functools
 import gzip
 import hashlib
 import io
+import struct
 import tarfile
 import tempfile
+import zlib
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -78,8 +80,8 @@ def source_date_epoch(environ: Mapping[str, str]) -> int:
     return int(raw)
 
 
-def normalize(archive: bytes, mtime: int) -> bytes:
-    """Rewrite a chart archive so that only the file paths, modes and contents decide its bytes."""
+def _members(archive: bytes) -> dict[str, tuple[int, bytes]]:
+    """Path → (mode, contents) of every file in an archive; only the executable bit survives."""
     members: dict[str, tuple[int, bytes]] = {}
     with tarfile.open(fileobj=io.BytesIO(archive), mode="r:gz") as tar:
         for member in tar:
@@ -89,11 +91,13 @@ def normalize(archive: bytes, mtime: int) -> bytes:
             assert handle is not None
             executable = bool(member.mode & 0o111)
             members[member.name] = (0o755 if executable else 0o644, handle.read())
-    out = io.BytesIO()
-    with (
-        gzip.GzipFile(filename="", mode="wb", fileobj=out, mtime=0, compresslevel=9) as zipped,
-        tarfile.open(fileobj=zipped, mode="w", format=tarfile.PAX_FORMAT) as tar,
-    ):
+    return members
+
+
+def _reproducible(members: Mapping[str, tuple[int, bytes]], mtime: int) -> bytes:
+    """The tar stream in a fixed order, one mtime, no owners, gzipped (see _gzip)."""
+    stream = io.BytesIO()
+    with tarfile.open(fileobj=stream, mode="w", format=tarfile.PAX_FORMAT) as tar:
         for name in sorted(members, key=_member_order):
             mode, data = members[name]
             info = tarfile.TarInfo(name)
@@ -103,7 +107,20 @@ def normalize(archive: bytes, mtime: int) -> bytes:
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             tar.addfile(info, io.BytesIO(data))
-    return out.getvalue()
+    return _gzip(stream.getvalue())
+
+
+GZIP_HEADER = bytes.fromhex("1f8b08000000000002ff")
+"""RFC 1952: deflate, no flags (no name), time 0, best compression, OS unknown: what GzipFile
+wrote for these archives. Spelled out because Python's own gzip writers differ in the OS byte."""
+
+
+def _gzip(data: bytes) -> bytes:
+    """One gzip member at level 9, compressed in one call (deflate's output does not depend on how
+    its input is split, so this matches streaming through GzipFile, with fewer calls)."""
+    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    body = deflate.compress(data) + deflate.flush()
+    return GZIP_HEADER + body + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
 
 
 def _member_order(name: str) -> tuple[int, str]:
@@ -136,13 +153,17 @@ def parse_archive(path: Path, data: bytes, provenance: bytes | None = None) -> C
         raise PackageError(
             f"{path}: corrupt chart archive ({err}); package it again with `runway package`"
         ) from None
+    return ChartArchive(path, data, _chart_metadata(path, chart_yaml), provenance)
+
+
+def _chart_metadata(path: Path, chart_yaml: bytes) -> dict[str, Any]:
     try:
         metadata = yamlio.load(chart_yaml)
     except yamlio.InvalidYAML as err:
         raise PackageError(f"{path}: Chart.yaml in the archive is not YAML: {err}") from None
     if not isinstance(metadata, dict) or not metadata.get("name") or not metadata.get("version"):
         raise PackageError(f"{path}: Chart.yaml in the archive has no name or version")
-    return ChartArchive(path, data, metadata, provenance)
+    return metadata
 
 
 def read_archive(path: Path) -> ChartArchive:
@@ -189,8 +210,10 @@ def package_chart(
         raise PackageError(f"{chart}: not a chart directory (no Chart.yaml); run `runway build`")
     with tempfile.TemporaryDirectory(prefix="runway-package-") as scratch:
         raw = helm.package(chart, Path(scratch))
-        data = normalize(raw.read_bytes(), mtime)
-        archive = parse_archive(destination / raw.name, data)
+        members = _members(raw.read_bytes())
+        data = _reproducible(members, mtime)
+        chart_yaml = next(v for k, (_, v) in members.items() if _member_order(k)[0] == 0)
+        archive = ChartArchive(destination / raw.name, data, _chart_metadata(chart, chart_yaml))
         if signing is None:
             write_bytes_atomic(archive.path, data)
             archive.path.with_name(archive.path.name + ".prov").unlink(missing_ok=True)
