@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import functools
+import importlib.util
+import json
 import re
 from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-import kubernetes_validate.utils as k8s_utils
 
 from runway.common import yamlio
 
@@ -73,25 +75,45 @@ def _kubernetes_validator(
     (jsonschema-rs: the same schemas and rules as `kubernetes_validate.validate(…, strict=True)`,
     a hundred times faster than re-reading and interpreting them per object)."""
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    directory = f"kubernetes-json-schema/v{_schema_version(version)}-local-strict"
+    directory = _schema_directory(version)
     name = f"{kind.lower()}-{group_version}.json"
     try:
-        schema = k8s_utils.schema_contents(f"{directory}/{name}", version)
+        schema = json.loads((directory / name).read_text())
     except FileNotFoundError:
         return None
     return jsonschema_rs.Draft202012Validator(
-        schema, registry=_definitions(directory, version), base_uri=f"{SCHEMAS}/{name}"
+        schema, registry=_definitions(directory), base_uri=f"{SCHEMAS}/{name}"
     )
 
 
 @functools.cache
-def _definitions(directory: str, version: str) -> jsonschema_rs.Registry:
+def _definitions(directory: Path) -> jsonschema_rs.Registry:
     """Every kind of a version refers into one 1.3 MB `_definitions.json`: read it once."""
-    definitions = k8s_utils.schema_contents(f"{directory}/_definitions.json", version)
+    definitions = json.loads((directory / "_definitions.json").read_text())
     return jsonschema_rs.Registry([(f"{SCHEMAS}/_definitions.json", definitions)])
 
 
 @functools.cache
-def _schema_version(version: str) -> str:
-    wanted = k8s_utils.major_minor(version)
-    return str([v for v in k8s_utils.all_versions() if k8s_utils.major_minor(v) <= wanted][-1])
+def _schema_directory(version: str) -> Path:
+    """kubernetes-validate's strict schemas for the newest patch release of `version` it has.
+    Its files are read directly: importing the package (for two path helpers) pulls in
+    jsonschema and costs each verify process about 45 ms."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    assert spec is not None and spec.submodule_search_locations, (
+        "kubernetes-validate is a dependency"
+    )
+    root = Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+    wanted = _release(version)[:2]
+    found = sorted(
+        (_release(folder.name[1:]), folder)
+        for folder in root.glob("v*-local-strict")
+        if _release(folder.name[1:])[:2] <= wanted
+    )
+    if not found:
+        raise FileNotFoundError(f"kubernetes-validate has no schemas for Kubernetes {version}")
+    return found[-1][1]
+
+
+def _release(text: str) -> tuple[int, ...]:
+    """(1, 31, 0) from "1.31.0-local-strict" or "1.31"."""
+    return tuple(int(part) for part in re.findall(r"\d+", text.split("-", 1)[0]))
