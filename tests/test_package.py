@@ -80,6 +80,30 @@ def test_the_archive_bytes_of_a_fixed_chart_do_not_change(tmp_path: Path) -> Non
     assert (archive.name, archive.version) == ("fixed", "1.2.3")
 
 
+def test_a_zlib_that_compresses_differently_is_named_and_the_archive_still_made(
+    chart: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Plant another deflate (zlib at level 6 stands in for zlib-ng): `runway package` says its
+    archives will not match other machines', and still writes a valid archive."""
+    import zlib
+
+    from runway.publish import archive
+
+    archive.compresses_like_zlib.cache_clear()
+    assert archive.compresses_like_zlib() and archive.compressor_warning() is None
+    real = zlib.compressobj
+    monkeypatch.setattr(zlib, "compressobj", lambda _level, *rest: real(6, *rest))
+    archive.compresses_like_zlib.cache_clear()
+    try:
+        result = run_cli("package", str(chart), "-o", str(tmp_path))
+    finally:
+        archive.compresses_like_zlib.cache_clear()
+    assert result.exit_code == 0, result.stderr
+    assert "compresses differently from zlib" in result.stderr
+    assert "not byte-identical" in result.stderr
+    assert archive.read_archive(tmp_path / "kas-0.1.0.tgz").name == "kas"
+
+
 def test_archive_carries_no_time_owner_or_order_of_the_machine(chart: Path, tmp_path: Path) -> None:
     archive = _package(chart, tmp_path)
     raw = archive.read_bytes()

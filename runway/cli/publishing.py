@@ -66,13 +66,19 @@ def package(
 ) -> None:
     """Package charts into reproducible .tgz archives (default: every chart under dist/charts/).
 
-    Archives are byte-identical for the same chart on any machine; their mtime is
-    SOURCE_DATE_EPOCH, or 1980-01-01 when it is not set.
+    Archives are byte-identical for the same chart on any machine whose Python has zlib (a
+    warning says when it has another deflate); their mtime is SOURCE_DATE_EPOCH, or 1980-01-01
+    when it is not set.
     """
     import os
 
     from runway.errors import UsageError
-    from runway.publish.archive import SigningKey, package_charts, source_date_epoch
+    from runway.publish.archive import (
+        SigningKey,
+        compressor_warning,
+        package_charts,
+        source_date_epoch,
+    )
 
     targets = list(charts) or complete_directories(Path("dist/charts"), "Chart.yaml")
     if not targets:
@@ -93,6 +99,9 @@ def package(
         raise UsageError("--key only makes sense with --sign")
     mtime = source_date_epoch(os.environ)
     progress = Progress("package", quiet=quiet or fmt == "json")
+    warning = compressor_warning()
+    if warning:
+        progress.problem(warning)
     packaged = []
     with progress.running(len(targets)):
         for archive in package_charts(targets, output, mtime=mtime, signing=signing):

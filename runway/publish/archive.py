@@ -118,9 +118,46 @@ wrote for these archives. Spelled out because Python's own gzip writers differ i
 def _gzip(data: bytes) -> bytes:
     """One gzip member at level 9, compressed in one call (deflate's output does not depend on how
     its input is split, so this matches streaming through GzipFile, with fewer calls)."""
-    deflate = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
-    body = deflate.compress(data) + deflate.flush()
-    return GZIP_HEADER + body + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+    return (
+        GZIP_HEADER + _deflate(data) + struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+    )
+
+
+def _deflate(data: bytes) -> bytes:
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    return compressor.compress(data) + compressor.flush()
+
+
+DEFLATE_PROBE_DIGEST = "sha256:a7e84f19d41b56b195eb03cb0d4fa2cc65a9417c1c81cc05c23c7b8868f935f8"
+"""zlib's level-9 deflate of deflate_probe(). Other implementations behind Python's zlib module
+(zlib-ng's compat library, as Fedora 40 ships, or vendor-tuned forks) compress correctly but
+differently, and the archive bytes follow the compressor."""
+
+
+def deflate_probe() -> bytes:
+    return b"".join(
+        f"key-{i % 97}: value-{(i * 7919) % 1009} {'x' * (i % 13)}\n".encode() for i in range(2000)
+    )
+
+
+@functools.cache
+def compresses_like_zlib() -> bool:
+    """True when this Python's zlib gives the bytes zlib gives, so archives made here match
+    archives made anywhere else."""
+    return sha256_digest(_deflate(deflate_probe())) == DEFLATE_PROBE_DIGEST
+
+
+def compressor_warning() -> str | None:
+    """What to tell a user whose archives will not match other machines' byte for byte."""
+    if compresses_like_zlib():
+        return None
+    return (
+        f"warning: this Python's zlib ({zlib.ZLIB_RUNTIME_VERSION}) compresses differently from "
+        "zlib, so archives made here are valid but not byte-identical to the same charts "
+        "packaged elsewhere, and a registry already holding a version packaged elsewhere will "
+        "refuse them; package with a Python linked against zlib (python.org's, Debian's, or the "
+        "python container images)"
+    )
 
 
 def _member_order(name: str) -> tuple[int, str]:
