@@ -186,7 +186,7 @@ def verify_figures(charts: list[Path]) -> list[Figure]:
     many = [str(c) for c in charts * 10]
 
     def verify_cli(jobs: int) -> None:
-        env = {**os.environ, "RUNWAY_JOBS": str(jobs)}
+        env = {**AS_INSTALLED, "RUNWAY_JOBS": str(jobs)}
         subprocess.run(
             [str(RUNWAY), "verify", "-q", *many], check=True, env=env, capture_output=True
         )
