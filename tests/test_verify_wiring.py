@@ -456,6 +456,65 @@ def test_two_https_listeners_with_one_hostname_break_the_gateway_cel_rule() -> N
     assert cel.check(terminated) == []
 
 
+def test_a_field_a_crd_does_not_declare_is_refused_where_the_api_server_would_drop_it() -> None:
+    """A misspelt field in a custom resource is pruned at admission (refused under strict field
+    validation), so the setting it meant never takes effect: verify names it."""
+    from runway.verify import kube
+
+    gateway = _gateway("kas.example.com")
+    gateway["spec"]["addresses"] = [{"type": "NamedAddress", "value": "kas-production"}]
+    assert kube.validate_object(gateway) == []
+    gateway["spec"]["listeners"][0]["hostnam"] = "kas.example.com"
+    problems = kube.validate_object(gateway)
+    assert len(problems) == 1 and problems[0].startswith("spec.listeners.0:"), problems
+    assert "hostnam" in problems[0]
+    release: dict[str, Any] = {
+        "apiVersion": "helm.toolkit.fluxcd.io/v2",
+        "kind": "HelmRelease",
+        "metadata": {"name": "kas", "namespace": "gitlab"},
+        "spec": {
+            "chartRef": {"kind": "OCIRepository", "name": "kas"},
+            "interval": "10m",
+            "values": {"anything": {"the": "chart reads"}},
+        },
+    }
+    assert kube.validate_object(release) == []
+    release["spec"]["timout"] = "5m"
+    assert any("timout" in p for p in kube.validate_object(release))
+
+
+def test_closing_a_crd_schema_keeps_what_the_api_server_keeps() -> None:
+    from runway.verify.kube import _closed
+
+    schema = {
+        "type": "object",
+        "properties": {
+            "template": {
+                "type": "object",
+                "x-kubernetes-embedded-resource": True,
+                "properties": {"spec": {"type": "object"}},
+            },
+            "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+            "free": {
+                "type": "object",
+                "x-kubernetes-preserve-unknown-fields": True,
+                "properties": {},
+            },
+        },
+        "oneOf": [{"properties": {"template": {"required": ["spec"]}}}],
+    }
+    closed = _closed(schema)
+    assert closed["additionalProperties"] is False
+    assert closed["oneOf"] == schema["oneOf"]
+    template = closed["properties"]["template"]
+    assert set(template["properties"]) == {"apiVersion", "kind", "metadata", "spec"}
+    assert template["additionalProperties"] is False
+    assert closed["properties"]["labels"]["additionalProperties"] == {"type": "string"}
+    assert "additionalProperties" not in closed["properties"]["free"]
+    resource = _closed({"type": "object", "properties": {"spec": {"type": "object"}}}, root=True)
+    assert set(resource["properties"]) == {"apiVersion", "kind", "metadata", "spec"}
+
+
 def test_gateway_rules_using_kubernetes_string_functions_are_evaluated() -> None:
     """The infrastructure label rules call `split`, from cel-go's strings extension, which the
     API server's CEL environment has; without it every labelled Gateway would be refused."""

@@ -64,7 +64,35 @@ def _path(error: jsonschema_rs.ValidationError) -> str:
 @functools.cache
 def _crd_validator(key: tuple[str, str]) -> jsonschema_rs.Draft7Validator | None:
     schema = crd_schemas().get(key)
-    return None if schema is None else jsonschema_rs.Draft7Validator(schema)
+    return None if schema is None else jsonschema_rs.Draft7Validator(_closed(schema, root=True))
+
+
+EMBEDDED = {"apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {}}
+
+
+def _closed(schema: Any, *, root: bool = False) -> Any:
+    """The schema with unknown fields refused, where the API server would not keep them.
+
+    A CRD's structural schema makes the API server drop fields it does not declare (refuse them,
+    under `kubectl`'s strict field validation) except where `additionalProperties` or
+    `x-kubernetes-preserve-unknown-fields` keeps them, so a misspelt field never takes effect.
+    The resource, and any embedded one, keeps its apiVersion, kind and metadata (k8s.io/
+    apiextensions-apiserver pkg/apiserver/schema/pruning). What sits under `oneOf`,
+    `anyOf`, `allOf` or `not` only validates values and declares no fields, so it is kept as is."""
+    if not isinstance(schema, dict):
+        return schema
+    closed = dict(schema)
+    if isinstance(schema.get("properties"), dict):
+        closed["properties"] = {name: _closed(sub) for name, sub in schema["properties"].items()}
+    for key in ("items", "additionalProperties"):
+        if key in schema:
+            closed[key] = _closed(schema[key])
+    if "properties" in schema and "additionalProperties" not in schema:
+        if root or schema.get("x-kubernetes-embedded-resource"):
+            closed["properties"] = {**EMBEDDED, **closed["properties"]}
+        if not schema.get("x-kubernetes-preserve-unknown-fields"):
+            closed["additionalProperties"] = False
+    return closed
 
 
 @functools.cache
