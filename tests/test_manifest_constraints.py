@@ -288,6 +288,11 @@ DEV = "runway/v1+dev"
             "spec.listeners[0].name",
             "should match pattern",
         ),
+        (
+            "  listeners:\n    - {name: agent--api, port: 80}",
+            "spec.listeners[0].name",
+            "should match pattern",
+        ),
         ("  secrets:\n    - {name: s, file: /x}", "spec.secrets[0]", "exactly one source"),
         (
             "  secrets:\n    - {name: s, generate: {length: 32}}",

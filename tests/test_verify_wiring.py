@@ -372,6 +372,47 @@ def test_each_pod_wiring_defect_is_named(shipped: Path, plant: Any, expected: st
     assert any(expected in p for p in problems), problems
 
 
+@pytest.mark.parametrize(
+    ("where", "name", "expected"),
+    [
+        (
+            "container",
+            "agent--api",
+            "is not a valid port name: it must not contain consecutive hyphens",
+        ),
+        (
+            "container",
+            "kubernetes-internal",
+            "is not a valid port name: it must be no more than 15",
+        ),
+        ("container", "9090", "is not a valid port name: it must contain at least one letter"),
+        ("probe", "Health", "is not a valid port name: it must contain only lower-case letters"),
+        ("target", "-http", "is not a valid port name: it must not begin or end with a hyphen"),
+        ("service", "HTTP", "Service port name 'HTTP' is not a DNS-1123 label"),
+    ],
+)
+def test_a_port_name_the_api_server_refuses_is_named(
+    shipped: Path, where: str, name: str, expected: str
+) -> None:
+    """Kubernetes' IsValidPortName and DNS-1123 rules, which no JSON schema carries: the
+    Deployment or Service would be refused at install."""
+    found = _rendered(shipped / "kas")
+    values = _values(shipped / "kas")
+    assert wiring.check(found, values) == []
+    container = _container(found)
+    service = next(o for o in found if o["kind"] == "Service")
+    if where == "container":
+        container["ports"].append({"name": name, "containerPort": 9999})
+    elif where == "probe":
+        container["startupProbe"] = {"tcpSocket": {"port": name}}
+    elif where == "target":
+        service["spec"]["ports"][0]["targetPort"] = name
+    else:
+        service["spec"]["ports"][0]["name"] = name
+    problems = wiring.check(found, values)
+    assert any(expected in p for p in problems), problems
+
+
 def test_routes_services_and_roles_that_lead_nowhere_are_named(shipped: Path) -> None:
     found = _rendered(shipped / "kas")
     assert (

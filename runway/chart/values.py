@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic.config import JsonDict
 
+from runway.common.kube import PORT_NAME
+
 QUANTITY = r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 Quantity = Annotated[
     str,
@@ -65,7 +67,7 @@ class Image(Values):
     )
 
 
-PortName = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=15)]
+PortName = Annotated[str, Field(pattern=PORT_NAME, max_length=15)]
 
 
 class Listener(Values):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "Pod", "CronJob"}
@@ -10,6 +11,28 @@ PLACEHOLDER_IMAGE: dict[str, Any] = {
     "image": {"repository": "registry.example.com/verify/placeholder", "tag": "1.0.0"}
 }
 """Values that let a chart built without an image render (verify, images): never deployed."""
+
+
+PORT_NAME = r"^[a-z](-?[a-z0-9])*$"
+"""A port name runway hands out (with at most 15 characters): a letter, then lower-case letters
+and digits with single hyphens between them, so Kubernetes always accepts it."""
+
+
+def port_name_problem(name: str) -> str | None:
+    """Why Kubernetes refuses `name` as a port name, or None: IsValidPortName of
+    k8s.io/apimachinery pkg/util/validation, which container ports, named target ports and
+    probe ports must pass."""
+    if len(name) > 15:
+        return "must be no more than 15 characters"
+    if not re.fullmatch(r"[-a-z0-9]+", name):
+        return "must contain only lower-case letters, digits and hyphens"
+    if not re.search(r"[a-z]", name):
+        return "must contain at least one letter"
+    if "--" in name:
+        return "must not contain consecutive hyphens"
+    if name.startswith("-") or name.endswith("-"):
+        return "must not begin or end with a hyphen"
+    return None
 
 
 def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:

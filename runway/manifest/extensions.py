@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from runway import versions
+from runway.common.kube import PORT_NAME
 from runway.manifest import _types as t
 
 
@@ -35,7 +36,7 @@ class Exposure(enum.StrEnum):
     POD = "pod"
 
 
-PortName = Annotated[str, Field(pattern=r"^[a-z]([-a-z0-9]*[a-z0-9])?$", max_length=15)]
+PortName = Annotated[str, Field(pattern=PORT_NAME, max_length=15)]
 Hostname = Annotated[
     str,
     Field(

@@ -17,6 +17,7 @@ from typing import Any
 from ruamel.yaml.error import YAMLError
 
 from runway.common import yamlio
+from runway.common.kube import pod_spec, port_name_problem
 from runway.verify.podview import (
     ContainerView,
     Workload,
@@ -33,6 +34,7 @@ PATH_ENV = re.compile(r"(_FILE|_PATH|_DIR)$")
 PATH_FLAG = re.compile(r"^--?([a-z][-a-z]*-)?([a-z]*file|path|dir|config)$")
 DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
 LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
 WELL_KNOWN_CLUSTER_ROLES = {"cluster-admin", "admin", "edit", "view"}
@@ -66,6 +68,7 @@ def check(objects: list[dict[str, Any]], values: dict[str, Any]) -> list[str]:
     problems.extend(_edges(objects, by_name))
     problems.extend(_rbac(objects, by_name, external))
     problems.extend(_limits(objects))
+    problems.extend(_port_names(objects))
     return problems
 
 
@@ -457,6 +460,42 @@ def _limits(objects: list[dict[str, Any]]) -> Iterator[str]:
         annotations = metadata.get("annotations") or {}
         if sum(len(str(k)) + len(str(v)) for k, v in annotations.items()) > MAX_ANNOTATIONS:
             yield f"{where}: annotations exceed 256 KiB"
+
+
+def _port_names(objects: list[dict[str, Any]]) -> Iterator[str]:
+    """Port names the API server refuses: container ports, probe ports and a Service's target
+    ports must pass IsValidPortName; a Service port's own name must be a DNS-1123 label."""
+    for obj in objects:
+        where = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+        for field, value in _named_ports(obj):
+            problem = port_name_problem(value) if isinstance(value, str) else None
+            if problem:
+                yield f"{where}: {field} {value!r} is not a valid port name: it {problem}"
+        for port in _service_ports(obj):
+            name = port.get("name")
+            if isinstance(name, str) and (len(name) > 63 or not DNS_1123_LABEL.match(name)):
+                yield f"{where}: Service port name {name!r} is not a DNS-1123 label (at most 63 characters)"
+
+
+def _named_ports(obj: dict[str, Any]) -> Iterator[tuple[str, Any]]:
+    """(field, value) wherever the object may name a port by its name."""
+    pod = pod_spec(obj) or {}
+    for container in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]:
+        at = f"container {container.get('name')}"
+        for port in container.get("ports") or []:
+            yield f"{at} port", port.get("name")
+        for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+            for action in ("httpGet", "tcpSocket"):
+                yield (
+                    f"{at} {probe}.{action}.port",
+                    ((container.get(probe) or {}).get(action) or {}).get("port"),
+                )
+    for port in _service_ports(obj):
+        yield "Service targetPort", port.get("targetPort")
+
+
+def _service_ports(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    return list((obj.get("spec") or {}).get("ports") or []) if obj.get("kind") == "Service" else []
 
 
 def _label_key_ok(key: str) -> bool:
