@@ -413,6 +413,59 @@ def test_a_port_name_the_api_server_refuses_is_named(
     assert any(expected in p for p in problems), problems
 
 
+@pytest.mark.parametrize(
+    ("plant", "expected"),
+    [
+        (
+            lambda spec, c, svc: spec["containers"].append(dict(c)),
+            "container name 'kas' is used more than once",
+        ),
+        (
+            lambda spec, c, svc: spec["volumes"].append(dict(spec["volumes"][0])),
+            "volume name 'tmp' is used more than once",
+        ),
+        (
+            lambda spec, c, svc: c["ports"].append(dict(c["ports"][0], containerPort=9999)),
+            "container kas port name",
+        ),
+        (
+            lambda spec, c, svc: svc["spec"]["ports"].append(
+                dict(svc["spec"]["ports"][0], port=9999)
+            ),
+            "Service port name",
+        ),
+    ],
+)
+def test_a_name_used_twice_where_kubernetes_wants_it_unique_is_named(
+    shipped: Path, plant: Any, expected: str
+) -> None:
+    found = _rendered(shipped / "kas")
+    values = _values(shipped / "kas")
+    assert wiring.check(found, values) == []
+    spec = pod_spec(_deployment(found))
+    assert spec is not None
+    plant(spec, spec["containers"][0], next(o for o in found if o["kind"] == "Service"))
+    problems = wiring.check(found, values)
+    assert any(expected in p and "used more than once" in p for p in problems), problems
+
+
+def test_long_secret_names_that_share_a_volume_name_fail_verify(tmp_path: Path) -> None:
+    """Volume names are `secret-NAME` cut to 63 characters: two secrets whose names agree in
+    their first 56 characters would get one volume name, which the API server refuses."""
+    stem = "s" * 56
+    _, chart = chart_from(
+        tmp_path,
+        "  regions: [us-east1]\n  secrets:\n"
+        f"    - {{name: {stem}-first, existing: {{name: a, key: k}}, file: /etc/a/first}}\n"
+        f"    - {{name: {stem}-other, existing: {{name: b, key: k}}, file: /etc/b/other}}\n",
+        api="runway/v1+dev",
+    )
+    problems = verify_chart(chart).problems
+    assert any(f"volume name 'secret-{stem}' is used more than once" in p for p in problems), (
+        problems
+    )
+
+
 def test_routes_services_and_roles_that_lead_nowhere_are_named(shipped: Path) -> None:
     found = _rendered(shipped / "kas")
     assert (

@@ -69,6 +69,7 @@ def check(objects: list[dict[str, Any]], values: dict[str, Any]) -> list[str]:
     problems.extend(_rbac(objects, by_name, external))
     problems.extend(_limits(objects))
     problems.extend(_port_names(objects))
+    problems.extend(_repeated_names(objects))
     return problems
 
 
@@ -475,6 +476,30 @@ def _port_names(objects: list[dict[str, Any]]) -> Iterator[str]:
             name = port.get("name")
             if isinstance(name, str) and (len(name) > 63 or not DNS_1123_LABEL.match(name)):
                 yield f"{where}: Service port name {name!r} is not a DNS-1123 label (at most 63 characters)"
+
+
+def _repeated_names(objects: list[dict[str, Any]]) -> Iterator[str]:
+    """Names the API server requires to be unique (pkg/apis/core/validation): containers across
+    init and app containers, volumes, a container's port names, a Service's port names."""
+    for obj in objects:
+        where = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+        pod = pod_spec(obj) or {}
+        containers = [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]
+        lists = [
+            ("container name", [c.get("name") for c in containers]),
+            ("volume name", [v.get("name") for v in pod.get("volumes") or []]),
+            ("Service port name", [p.get("name") for p in _service_ports(obj)]),
+            *(
+                (
+                    f"container {c.get('name')} port name",
+                    [p.get("name") for p in c.get("ports") or []],
+                )
+                for c in containers
+            ),
+        ]
+        for what, names in lists:
+            for name in sorted({n for n in names if n is not None and names.count(n) > 1}):
+                yield f"{where}: {what} {name!r} is used more than once; Kubernetes refuses the object"
 
 
 def _named_ports(obj: dict[str, Any]) -> Iterator[tuple[str, Any]]:
