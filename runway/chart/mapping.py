@@ -13,6 +13,7 @@ from typing import Any
 
 from runway.chart import values as v
 from runway.chart.spec import BuildOptions, ChartSpec
+from runway.common.kube import parse_quantity
 from runway.errors import Diagnostic, Severity
 from runway.manifest import _types, kubernetes, models
 from runway.manifest.extensions import ALL_OFFERINGS, Exposure, Listener, Protocol
@@ -318,7 +319,7 @@ def _listener_values(listener: Listener, request_timeout: int | None) -> v.Liste
 
 def _half_cpu(quantity: str) -> str:
     """CPU requests are half the limit (Cloud Run bills limits; Kubernetes schedules requests)."""
-    millis = _types.parse_quantity(quantity) * 1000 / 2
+    millis = parse_quantity(quantity) * 1000 / 2
     return f"{max(int(millis), 1)}m"
 
 

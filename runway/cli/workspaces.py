@@ -260,14 +260,15 @@ def workspace_fleet(
     """The workspace runner fleet (upstream GitLab Runner chart) as a Flux turn-up bundle.
 
     json: {files, objects}."""
+    from runway.common.kube import parse_quantity
     from runway.common.yamlio import yaml_text
     from runway.errors import UsageError
     from runway.workspace import runner
     from runway.writer import write_tree_atomic
 
     try:
-        runner.parse_quantity(max_cpu)
-        runner.parse_quantity(max_memory)
+        parse_quantity(max_cpu)
+        parse_quantity(max_memory)
     except ValueError as err:
         raise UsageError(str(err)) from None
     fleet = runner.Fleet(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 from typing import Any
 
 WORKLOADS = {"Deployment", "StatefulSet", "DaemonSet", "Job", "Pod", "CronJob"}
@@ -11,6 +12,35 @@ PLACEHOLDER_IMAGE: dict[str, Any] = {
     "image": {"repository": "registry.example.com/verify/placeholder", "tag": "1.0.0"}
 }
 """Values that let a chart built without an image render (verify, images): never deployed."""
+
+
+QUANTITY = re.compile(
+    r"^(?P<num>[0-9]+(\.[0-9]+)?|\.[0-9]+)(?P<suffix>m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
+)
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL: dict[str, Decimal | int] = {
+    "m": Decimal("0.001"),
+    "k": 10**3,
+    "M": 10**6,
+    "G": 10**9,
+    "T": 10**12,
+    "P": 10**15,
+    "E": 10**18,
+}
+
+
+def parse_quantity(text: str) -> Decimal:
+    """The value of a Kubernetes quantity (`500m`, `2`, `512Mi`, `8G`) as a number."""
+    match = QUANTITY.match(text)
+    if match is None:
+        raise ValueError(f"{text!r} is not a Kubernetes quantity (examples: 500m, 2, 512Mi, 8G)")
+    number = Decimal(match["num"])
+    suffix = match["suffix"]
+    if suffix in _BINARY:
+        return number * _BINARY[suffix]
+    if suffix:
+        return number * Decimal(_DECIMAL[suffix])
+    return number
 
 
 PORT_NAME = r"^[a-z](-?[a-z0-9])*$"

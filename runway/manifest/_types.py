@@ -3,38 +3,11 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Annotated
 
 from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
-_QUANTITY = re.compile(
-    r"^(?P<num>[0-9]+(\.[0-9]+)?|\.[0-9]+)(?P<suffix>m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
-)
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL: dict[str, Decimal | int] = {
-    "m": Decimal("0.001"),
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "P": 10**15,
-    "E": 10**18,
-}
-
-
-def parse_quantity(text: str) -> Decimal:
-    """The value of a Kubernetes quantity (`500m`, `2`, `512Mi`, `8G`) as a number."""
-    match = _QUANTITY.match(text)
-    if match is None:
-        raise ValueError(f"{text!r} is not a Kubernetes quantity (examples: 500m, 2, 512Mi, 8G)")
-    number = Decimal(match["num"])
-    suffix = match["suffix"]
-    if suffix in _BINARY:
-        return number * _BINARY[suffix]
-    if suffix:
-        return number * Decimal(_DECIMAL[suffix])
-    return number
+from runway.common.kube import QUANTITY, parse_quantity
 
 
 def _quantity(value: object) -> object:
@@ -50,11 +23,11 @@ def _quantity(value: object) -> object:
 Quantity = Annotated[
     str,
     BeforeValidator(_quantity),
-    Field(pattern=_QUANTITY.pattern),
+    Field(pattern=QUANTITY.pattern),
     WithJsonSchema(
         {
             "anyOf": [
-                {"type": "string", "pattern": _QUANTITY.pattern},
+                {"type": "string", "pattern": QUANTITY.pattern},
                 {"type": "number", "exclusiveMinimum": 0},
             ],
             "examples": ["500m", "2", "512Mi", "8G"],

@@ -9,9 +9,9 @@ concurrency, and the runner token from an existing Secret.
 from __future__ import annotations
 
 import dataclasses
-import re
-from decimal import Decimal
 from typing import Any
+
+from runway.common.kube import parse_quantity
 
 RUNNER_CHART = ("gitlab-runner", "https://charts.gitlab.io", "0.71.0")
 RUNNER_SERVICE_ACCOUNT = "workspaces-runner"
@@ -26,26 +26,6 @@ EXECUTOR_RULES = [
 ]
 """What the Kubernetes executor does in the jobs namespace: job pods, attaching to them, and
 the secrets and config maps it creates for each job (docs.gitlab.com/runner/executors/kubernetes)."""
-_UNITS: dict[str, Decimal] = {
-    "": Decimal(1),
-    "m": Decimal("0.001"),
-    "k": Decimal(10**3),
-    "M": Decimal(10**6),
-    "G": Decimal(10**9),
-    "T": Decimal(10**12),
-    "Ki": Decimal(2**10),
-    "Mi": Decimal(2**20),
-    "Gi": Decimal(2**30),
-    "Ti": Decimal(2**40),
-}
-
-
-def parse_quantity(text: str) -> Decimal:
-    """A Kubernetes quantity ("500m", "2", "4Gi") as a number of base units."""
-    match = re.fullmatch(r"([0-9]+(?:\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?", text.strip())
-    if match is None:
-        raise ValueError(f"{text!r} is not a Kubernetes quantity (e.g. 500m, 2, 4Gi)")
-    return Decimal(match[1]) * _UNITS[match[2] or ""]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
