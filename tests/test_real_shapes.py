@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from runway.manifest import kubernetes, loader, models
@@ -90,6 +92,35 @@ def test_kubernetes_deployment_errors_point_into_the_deployment_file(tmp_path: o
     assert diagnostic.file.endswith("eks-service-production.yaml")
     assert diagnostic.field == "code-suggest.spec.scalability"
     assert "environment production" in diagnostic.message
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "      cpu: 500m\n",
+            "      cpu: 2500m\n",
+            "requests.cpu (2500m) is above the cpu limit (2), which Kubernetes refuses",
+        ),
+        (
+            '    limits:\n      cpu: "2"\n      memory: 2Gi\n',
+            "    limits:\n",
+            "requests.memory (1Gi) is above the memory limit (512Mi, the default when limits",
+        ),
+    ],
+)
+def test_a_request_above_its_limit_is_refused_where_it_is_written(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    """The API server refuses a container whose request is above its limit; the chart's
+    defaults (1000m, 512Mi) count where the manifest leaves a limit out."""
+    source = REAL / "kube-pair" / ".runway" / "code-suggest"
+    text = (source / "default-values.yaml").read_text()
+    assert old in text
+    (tmp_path / "default-values.yaml").write_text(text.replace(old, new))
+    (diagnostic,) = loader.load_paths([tmp_path]).diagnostics
+    assert expected in diagnostic.message, diagnostic.render()
+    assert diagnostic.field == "spec.resources" and (diagnostic.line or 0) > 1
 
 
 def test_kubernetes_deployment_for_unknown_service(tmp_path: object) -> None:

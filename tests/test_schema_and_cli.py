@@ -42,6 +42,50 @@ def test_schema_is_self_contained() -> None:
     assert refs == []
 
 
+def _patterns(node: Any) -> set[str]:
+    """Every regular expression a JSON Schema holds (`pattern` values, `patternProperties` keys)."""
+    found: set[str] = set()
+    if isinstance(node, dict):
+        if isinstance(node.get("pattern"), str):
+            found.add(node["pattern"])
+        found.update(node.get("patternProperties") or {})
+        for value in node.values():
+            found |= _patterns(value)
+    elif isinstance(node, list):
+        for value in node:
+            found |= _patterns(value)
+    return found
+
+
+def test_every_schema_pattern_is_an_ecma_262_regular_expression() -> None:
+    """JSON Schema's regular expressions are ECMA-262's: editors and ajv compile them with
+    JavaScript's RegExp (unicode mode), which refuses Python's `(?P<name>…)`. Node compiles every
+    pattern of the manifest schema and of the chart values schema."""
+    from runway.chart.compile import _schema_bytes
+
+    patterns = sorted(_patterns(_schema()) | _patterns(json.loads(_schema_bytes())))
+    assert len(patterns) > 10
+    program = (
+        "const bad = [];"
+        "for (const p of JSON.parse(require('fs').readFileSync(0, 'utf8'))) {"
+        "  try { new RegExp(p, 'u'); } catch (e) { bad.push(p + ': ' + e.message); }"
+        "}"
+        "process.stdout.write(JSON.stringify(bad));"
+    )
+    result = subprocess.run(
+        ["node", "-e", program], input=json.dumps(patterns), capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == []
+    planted = subprocess.run(
+        ["node", "-e", program],
+        input=json.dumps(["^(?P<num>[0-9]+)$"]),
+        capture_output=True,
+        text=True,
+    )
+    assert len(json.loads(planted.stdout)) == 1
+
+
 @pytest.mark.parametrize("root", [MANIFESTS, FIXTURES / "real"], ids=["shipped", "real"])
 def test_schema_accepts_valid_manifests(root: Path) -> None:
     validator = jsonschema.Draft202012Validator(_schema())

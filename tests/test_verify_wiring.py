@@ -466,6 +466,59 @@ def test_long_secret_names_that_share_a_volume_name_fail_verify(tmp_path: Path) 
     )
 
 
+@pytest.mark.parametrize(
+    ("requests", "limits", "expected"),
+    [
+        ({"cpu": "2"}, {"cpu": "1500m"}, "requests cpu 2 is above its limit 1500m"),
+        ({"memory": "1Gi"}, {"memory": "1000Mi"}, "requests memory 1Gi is above its limit 1000Mi"),
+        ({"cpu": "lots"}, {}, "requests.cpu: 'lots' is not a Kubernetes quantity"),
+    ],
+)
+def test_resource_amounts_the_api_server_refuses_are_named(
+    shipped: Path, requests: dict[str, str], limits: dict[str, str], expected: str
+) -> None:
+    """No JSON schema reads quantities (they are any string), so a request above its limit or
+    an amount that is not a quantity passes the schemas and is refused at install."""
+    found = _rendered(shipped / "kas")
+    values = _values(shipped / "kas")
+    assert wiring.check(found, values) == []
+    resources = _container(found)["resources"]
+    resources["requests"].update(requests)
+    resources["limits"].update(limits)
+    problems = wiring.check(found, values)
+    assert any(expected in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("500m", "0.5"),
+        ("2", "2"),
+        ("512Mi", str(512 * 2**20)),
+        ("8G", "8000000000"),
+        ("1e3", "1000"),
+        ("1E-3", "0.001"),
+        ("+1.", "1"),
+        ("2E", str(2 * 10**18)),
+        (".5Ki", "512"),
+    ],
+)
+def test_quantities_read_as_kubernetes_reads_them(text: str, value: str) -> None:
+    from decimal import Decimal
+
+    from runway.common.kube import parse_quantity
+
+    assert parse_quantity(text) == Decimal(value)
+
+
+@pytest.mark.parametrize("text", ["lots", "1.2.3", "1Kb", "", "1 Gi", "e3"])
+def test_what_is_not_a_quantity_is_refused(text: str) -> None:
+    from runway.common.kube import parse_quantity
+
+    with pytest.raises(ValueError, match="is not a Kubernetes quantity"):
+        parse_quantity(text)
+
+
 def test_routes_services_and_roles_that_lead_nowhere_are_named(shipped: Path) -> None:
     found = _rendered(shipped / "kas")
     assert (

@@ -402,8 +402,8 @@ def _from_kubernetes(
     )
     requests = spec.resources.requests or kubernetes.ResourceList()
     limits = spec.resources.limits or kubernetes.ResourceList()
-    cpu_limit = limits.cpu or "1000m"
-    memory_limit = limits.memory or "512Mi"
+    cpu_limit = limits.cpu or kubernetes.DEFAULT_LIMITS["cpu"]
+    memory_limit = limits.memory or kubernetes.DEFAULT_LIMITS["memory"]
     deployment = service.deployments.get(options.environment or "")
     scale = spec.scalability
     min_replicas = max(1, scale.min_instances)

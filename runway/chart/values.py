@@ -12,14 +12,13 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic.config import JsonDict
 
-from runway.common.kube import PORT_NAME
+from runway.common.kube import PORT_NAME, QUANTITY
 
-QUANTITY = r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
 Quantity = Annotated[
     str,
-    Field(pattern=QUANTITY),
+    Field(pattern=QUANTITY.pattern),
     # `helm --set resources.limits.cpu=2` gives a number: the schema takes it as Kubernetes does.
-    WithJsonSchema({"type": ["string", "number"], "pattern": QUANTITY}),
+    WithJsonSchema({"type": ["string", "number"], "pattern": QUANTITY.pattern}),
 ]
 SetString = Annotated[str, WithJsonSchema({"type": ["string", "number"]})]
 """A string `helm --set` may give as a number (`--set image.tag=17`); templates `toString` it."""

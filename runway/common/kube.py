@@ -14,32 +14,38 @@ PLACEHOLDER_IMAGE: dict[str, Any] = {
 """Values that let a chart built without an image render (verify, images): never deployed."""
 
 
-QUANTITY = re.compile(
-    r"^(?P<num>[0-9]+(\.[0-9]+)?|\.[0-9]+)(?P<suffix>m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$"
+QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
+"""The quantities runway accepts and writes (`500m`, `2`, `512Mi`, `8G`). Plain groups, no named
+ones, because the pattern goes into JSON Schemas, whose regular expressions are ECMA-262's."""
+
+_ANY_QUANTITY = re.compile(
+    r"^([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))"
+    r"(?:(Ki|Mi|Gi|Ti|Pi|Ei|m|k|M|G|T|P|E)|[eE]([+-]?[0-9]+))?$"
 )
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL: dict[str, Decimal | int] = {
+"""Every quantity Kubernetes reads (k8s.io/apimachinery pkg/api/resource: signs, `1.`, `1e3`)."""
+_SCALE: dict[str, Decimal] = {
+    **{
+        unit: Decimal(2) ** (10 * power)
+        for power, unit in enumerate(["Ki", "Mi", "Gi", "Ti", "Pi", "Ei"], 1)
+    },
+    **{
+        unit: Decimal(10) ** (3 * power)
+        for power, unit in enumerate(["k", "M", "G", "T", "P", "E"], 1)
+    },
     "m": Decimal("0.001"),
-    "k": 10**3,
-    "M": 10**6,
-    "G": 10**9,
-    "T": 10**12,
-    "P": 10**15,
-    "E": 10**18,
 }
 
 
 def parse_quantity(text: str) -> Decimal:
-    """The value of a Kubernetes quantity (`500m`, `2`, `512Mi`, `8G`) as a number."""
-    match = QUANTITY.match(text)
+    """The value of a Kubernetes quantity (`500m`, `2`, `512Mi`, `8G`, `1e3`) as a number."""
+    match = _ANY_QUANTITY.match(text)
     if match is None:
         raise ValueError(f"{text!r} is not a Kubernetes quantity (examples: 500m, 2, 512Mi, 8G)")
-    number = Decimal(match["num"])
-    suffix = match["suffix"]
-    if suffix in _BINARY:
-        return number * _BINARY[suffix]
-    if suffix:
-        return number * Decimal(_DECIMAL[suffix])
+    number = Decimal(match[1])
+    if match[2]:
+        return number * _SCALE[match[2]]
+    if match[3]:
+        return number * Decimal(10) ** int(match[3])
     return number
 
 

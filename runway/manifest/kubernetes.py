@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import ConfigDict, Field, model_validator
 
+from runway.common.kube import parse_quantity
 from runway.manifest import _types as t
 from runway.manifest.models import Strict
 
@@ -53,9 +54,30 @@ class ResourceList(Strict):
     ephemeral_storage: t.Quantity | None = Field(None, alias="ephemeral-storage")
 
 
+DEFAULT_LIMITS = {"cpu": "1000m", "memory": "512Mi"}
+"""What the chart sets when a Kubernetes service leaves a limit out."""
+
+
 class KubeResources(Strict):
     requests: ResourceList | None = None
     limits: ResourceList | None = None
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> KubeResources:
+        """The API server refuses a container whose request is above its limit."""
+        requests = self.requests or ResourceList()
+        limits = self.limits or ResourceList()
+        for field in ("cpu", "memory", "ephemeral_storage"):
+            wanted = getattr(requests, field)
+            limit = getattr(limits, field) or DEFAULT_LIMITS.get(field)
+            if wanted and limit and parse_quantity(wanted) > parse_quantity(limit):
+                name = field.replace("_", "-")
+                how = "" if getattr(limits, field) else ", the default when limits leave it out"
+                raise ValueError(
+                    f"requests.{name} ({wanted}) is above the {name} limit ({limit}{how}), "
+                    f"which Kubernetes refuses: lower the request or raise limits.{name}"
+                )
+        return self
 
 
 class Toggle(Strict):

@@ -12,12 +12,13 @@ import json
 import posixpath
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 from ruamel.yaml.error import YAMLError
 
 from runway.common import yamlio
-from runway.common.kube import pod_spec, port_name_problem
+from runway.common.kube import parse_quantity, pod_spec, port_name_problem
 from runway.verify.podview import (
     ContainerView,
     Workload,
@@ -70,6 +71,7 @@ def check(objects: list[dict[str, Any]], values: dict[str, Any]) -> list[str]:
     problems.extend(_limits(objects))
     problems.extend(_port_names(objects))
     problems.extend(_repeated_names(objects))
+    problems.extend(_resource_amounts(objects))
     return problems
 
 
@@ -500,6 +502,31 @@ def _repeated_names(objects: list[dict[str, Any]]) -> Iterator[str]:
         for what, names in lists:
             for name in sorted({n for n in names if n is not None and names.count(n) > 1}):
                 yield f"{where}: {what} {name!r} is used more than once; Kubernetes refuses the object"
+
+
+def _resource_amounts(objects: list[dict[str, Any]]) -> Iterator[str]:
+    """Requests and limits the API server refuses, which JSON schemas let through as any string:
+    amounts that are not quantities, and a request above its limit."""
+    for obj in objects:
+        where = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+        pod = pod_spec(obj) or {}
+        for container in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]:
+            at = f"{where}: container {container.get('name')}"
+            resources = container.get("resources") or {}
+            amounts: dict[str, dict[str, Decimal]] = {"requests": {}, "limits": {}}
+            for kind, found in amounts.items():
+                for resource, value in (resources.get(kind) or {}).items():
+                    try:
+                        found[resource] = parse_quantity(str(value))
+                    except ValueError as err:
+                        yield f"{at}: {kind}.{resource}: {err}"
+            for resource, wanted in amounts["requests"].items():
+                limit = amounts["limits"].get(resource)
+                if limit is not None and wanted > limit:
+                    yield (
+                        f"{at}: requests {resource} {resources['requests'][resource]} is above its "
+                        f"limit {resources['limits'][resource]}, which Kubernetes refuses"
+                    )
 
 
 def _named_ports(obj: dict[str, Any]) -> Iterator[tuple[str, Any]]:
