@@ -71,6 +71,11 @@ def port_name_problem(name: str) -> str | None:
     return None
 
 
+def containers(pod: dict[str, Any]) -> list[dict[str, Any]]:
+    """A pod spec's init containers, then its app containers."""
+    return [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]
+
+
 def pod_spec(obj: dict[str, Any]) -> dict[str, Any] | None:
     kind = obj.get("kind")
     spec = obj.get("spec") or {}

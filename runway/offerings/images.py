@@ -12,7 +12,7 @@ import dataclasses
 from pathlib import Path
 
 from runway.common import yamlio
-from runway.common.kube import PLACEHOLDER_IMAGE, pod_spec
+from runway.common.kube import PLACEHOLDER_IMAGE, containers, pod_spec
 from runway.common.mappings import merge
 from runway.errors import VerifyError
 
@@ -49,7 +49,7 @@ def _images(rendered: dict[str, str]) -> list[tuple[str, str]]:
             if pod is None:
                 continue
             where = f"{obj['kind']}/{obj['metadata']['name']}"
-            for container in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]:
+            for container in containers(pod):
                 found.append((str(container["image"]), f"{where} {container['name']}"))
     return found
 

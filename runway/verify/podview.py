@@ -12,7 +12,7 @@ import posixpath
 from collections.abc import Iterator
 from typing import Any
 
-from runway.common.kube import pod_spec
+from runway.common.kube import containers, pod_spec
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -126,10 +126,7 @@ def workloads(objects: list[dict[str, Any]]) -> Iterator[Workload]:
         if pod is None:
             continue
         ref = f"{obj['kind']}/{(obj.get('metadata') or {}).get('name')}"
-        views = [
-            _container_view(ref, container, pod, by_name)
-            for container in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]
-        ]
+        views = [_container_view(ref, container, pod, by_name) for container in containers(pod)]
         yield Workload(
             kind=str(obj["kind"]),
             name=str((obj.get("metadata") or {}).get("name")),

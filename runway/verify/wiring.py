@@ -18,7 +18,7 @@ from typing import Any
 from ruamel.yaml.error import YAMLError
 
 from runway.common import yamlio
-from runway.common.kube import parse_quantity, pod_spec, port_name_problem
+from runway.common.kube import containers, parse_quantity, pod_spec, port_name_problem
 from runway.verify.podview import (
     ContainerView,
     Workload,
@@ -469,7 +469,7 @@ def _port_names(objects: list[dict[str, Any]]) -> Iterator[str]:
     """Port names the API server refuses: container ports, probe ports and a Service's target
     ports must pass IsValidPortName; a Service port's own name must be a DNS-1123 label."""
     for obj in objects:
-        where = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+        where = _where(obj)
         for field, value in _named_ports(obj):
             problem = port_name_problem(value) if isinstance(value, str) else None
             if problem:
@@ -484,11 +484,11 @@ def _repeated_names(objects: list[dict[str, Any]]) -> Iterator[str]:
     """Names the API server requires to be unique (pkg/apis/core/validation): containers across
     init and app containers, volumes, a container's port names, a Service's port names."""
     for obj in objects:
-        where = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+        where = _where(obj)
         pod = pod_spec(obj) or {}
-        containers = [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]
+        listed = containers(pod)
         lists = [
-            ("container name", [c.get("name") for c in containers]),
+            ("container name", [c.get("name") for c in listed]),
             ("volume name", [v.get("name") for v in pod.get("volumes") or []]),
             ("Service port name", [p.get("name") for p in _service_ports(obj)]),
             *(
@@ -496,7 +496,7 @@ def _repeated_names(objects: list[dict[str, Any]]) -> Iterator[str]:
                     f"container {c.get('name')} port name",
                     [p.get("name") for p in c.get("ports") or []],
                 )
-                for c in containers
+                for c in listed
             ),
         ]
         for what, names in lists:
@@ -508,9 +508,9 @@ def _resource_amounts(objects: list[dict[str, Any]]) -> Iterator[str]:
     """Requests and limits the API server refuses, which JSON schemas let through as any string:
     amounts that are not quantities, and a request above its limit."""
     for obj in objects:
-        where = f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
+        where = _where(obj)
         pod = pod_spec(obj) or {}
-        for container in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]:
+        for container in containers(pod):
             at = f"{where}: container {container.get('name')}"
             resources = container.get("resources") or {}
             amounts: dict[str, dict[str, Decimal]] = {"requests": {}, "limits": {}}
@@ -532,7 +532,7 @@ def _resource_amounts(objects: list[dict[str, Any]]) -> Iterator[str]:
 def _named_ports(obj: dict[str, Any]) -> Iterator[tuple[str, Any]]:
     """(field, value) wherever the object may name a port by its name."""
     pod = pod_spec(obj) or {}
-    for container in [*(pod.get("initContainers") or []), *(pod.get("containers") or [])]:
+    for container in containers(pod):
         at = f"container {container.get('name')}"
         for port in container.get("ports") or []:
             yield f"{at} port", port.get("name")
@@ -544,6 +544,10 @@ def _named_ports(obj: dict[str, Any]) -> Iterator[tuple[str, Any]]:
                 )
     for port in _service_ports(obj):
         yield "Service targetPort", port.get("targetPort")
+
+
+def _where(obj: dict[str, Any]) -> str:
+    return f"{obj.get('kind')}/{(obj.get('metadata') or {}).get('name')}"
 
 
 def _service_ports(obj: dict[str, Any]) -> list[dict[str, Any]]:
