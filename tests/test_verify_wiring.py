@@ -359,6 +359,10 @@ def test_a_secret_file_and_a_config_file_at_one_path_are_refused(tmp_path: Path)
             lambda spec, c: spec.update(serviceAccountName="ghost"),
             "serviceAccountName names ServiceAccount ghost",
         ),
+        (
+            lambda spec, c: c["livenessProbe"].update(successThreshold=2),
+            "livenessProbe successThreshold is 2; Kubernetes requires 1",
+        ),
     ],
 )
 def test_each_pod_wiring_defect_is_named(shipped: Path, plant: Any, expected: str) -> None:

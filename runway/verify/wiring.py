@@ -350,6 +350,7 @@ def _services(objects: list[dict[str, Any]], pods: list[Workload]) -> Iterator[s
     for workload in pods:
         for view in workload.containers:
             yield from _probe_ports(view)
+            yield from _probe_thresholds(view)
     for obj in objects:
         yield from _scaling_targets(obj, pods)
 
@@ -384,6 +385,14 @@ def _probe_ports(view: ContainerView) -> Iterator[str]:
                     f"{view.where}: {probe_name} {handler} port {target} is not a "
                     f"container port; probe one of {', '.join(sorted(ports)) or 'none'}"
                 )
+
+
+def _probe_thresholds(view: ContainerView) -> Iterator[str]:
+    """The API server refuses a liveness or startup probe whose successThreshold is not 1."""
+    for probe_name in ("startupProbe", "livenessProbe"):
+        threshold = (view.container.get(probe_name) or {}).get("successThreshold", 1)
+        if threshold != 1:
+            yield f"{view.where}: {probe_name} successThreshold is {threshold}; Kubernetes requires 1"
 
 
 def _scaling_targets(obj: dict[str, Any], pods: list[Workload]) -> Iterator[str]:
