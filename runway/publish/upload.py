@@ -87,14 +87,16 @@ def plan(
             where = ", ".join(f"{r.stage} ({r.digest[:19]}…)" for r in different)
             conflicts.append(
                 f"{archive.name} {archive.version} is already published in {where} with "
-                f"different contents than {archive.path} ({archive.digest[:19]}…)"
+                f"another digest than {archive.path} ({archive.digest[:19]}…)"
             )
     if conflicts:
         raise PublishError(
             "\n".join(conflicts)
             + "\nnothing was published: a published version is never overwritten. Bump the chart "
             "version (runway build --version …), or pass --force to replace it in "
-            f"{stages.first} (versions already promoted further keep their old contents)"
+            f"{stages.first} (versions already promoted further keep their old contents). The "
+            "same chart gets another digest when packaged with another SOURCE_DATE_EPOCH, or by a "
+            "Python whose zlib is another deflate (runway package warns then)"
         )
     return planned
 
