@@ -33,3 +33,17 @@ def test_too_little_work_stays_in_this_process(monkeypatch: pytest.MonkeyPatch) 
     assert {pid for _, pid in parallel.ordered_map(where, list(range(8)))} == {os.getpid()}
     monkeypatch.setenv("RUNWAY_JOBS", "lots")
     assert parallel.jobs() == (os.cpu_count() or 1)
+
+
+def test_workers_start_with_the_engines_go_settings_unless_the_user_set_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Go reads GOGC from the environment its process started with, so the setting must be in
+    place when a worker starts, and gone from this process afterwards."""
+    monkeypatch.setenv("RUNWAY_JOBS", "2")
+    monkeypatch.delenv("GOGC", raising=False)
+    assert list(parallel.ordered_map(os.getenv, ["GOGC"] * 4, at_least=2)) == ["400"] * 4
+    assert "GOGC" not in os.environ
+    monkeypatch.setenv("GOGC", "150")
+    assert list(parallel.ordered_map(os.getenv, ["GOGC"] * 4, at_least=2)) == ["150"] * 4
+    assert os.environ["GOGC"] == "150"

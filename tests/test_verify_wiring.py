@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import copy
 import json
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -634,6 +636,25 @@ def test_a_field_a_crd_does_not_declare_is_refused_where_the_api_server_would_dr
     assert any("timout" in p for p in kube.validate_object(release))
 
 
+def test_a_crd_is_parsed_only_when_a_kind_it_declares_is_looked_up() -> None:
+    """Parsing every shipped CRD costs each verify process about 80 ms; a lookup parses the file
+    that declares the kind, and finds every kind parsing them all would."""
+    from runway.verify import kube
+
+    kube.crd_schema.cache_clear()
+    kube._crd_file.cache_clear()
+    assert kube.crd_schema("apps/v1", "Deployment") is None
+    assert kube.crd_schema("v1", "Service") is None
+    assert kube._crd_file.cache_info().currsize == 0
+    gateway = kube.crd_schema("gateway.networking.k8s.io/v1", "Gateway")
+    assert gateway is not None and "spec" in gateway["properties"]
+    assert kube._crd_file.cache_info().currsize == 1
+    every = kube.crd_schemas()
+    assert len(every) >= 12
+    assert all(kube.crd_schema(*key) is schema for key, schema in every.items())
+    assert kube.crd_schema("gateway.networking.k8s.io/v1", "Gatewa") is None
+
+
 def test_closing_a_crd_schema_keeps_what_the_api_server_keeps() -> None:
     from runway.verify.kube import _closed
 
@@ -678,6 +699,23 @@ def test_gateway_rules_using_kubernetes_string_functions_are_evaluated() -> None
         "Gateway/kas: spec.infrastructure.labels: If specified, the label key's prefix must be "
         "a DNS subdomain not longer than 253 characters in total."
     ]
+
+
+def test_cel_rules_are_evaluated_without_the_evaluators_command_line() -> None:
+    """The evaluator package's `__init__` imports its REPL (typer, rich, prompt_toolkit), about
+    140 ms of every verify worker's start; verify loads the evaluator and its strings library alone."""
+    code = (
+        "import sys\n"
+        "from runway.verify import cel\n"
+        "gateway = {'apiVersion': 'gateway.networking.k8s.io/v1', 'kind': 'Gateway',"
+        " 'metadata': {'name': 'kas'}, 'spec': {'gatewayClassName': 'x', 'infrastructure':"
+        " {'labels': {'a' * 300 + '/team': 'kas'}}, 'listeners': [{'name': 'l', 'protocol':"
+        " 'HTTP', 'port': 80}]}}\n"
+        "print(len(cel.check(gateway)))\n"
+        "print(sorted(m for m in ('cel', 'cel.cli', 'typer', 'prompt_toolkit', 'rich') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.splitlines() == ["1", "[]"]
 
 
 def test_every_function_the_shipped_crd_rules_call_is_evaluated_or_named() -> None:

@@ -8,8 +8,9 @@ CI runner); by default every core works.
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -39,4 +40,25 @@ def ordered_map(
 
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-        yield from pool.map(func, items, chunksize=chunksize)
+        with _environment(WORKER_ENVIRONMENT):
+            results = pool.map(func, items, chunksize=chunksize)  # starts every worker
+        yield from results
+
+
+WORKER_ENVIRONMENT = {"GOGC": "400"}
+"""What workers start with unless the user set it. GOGC: Helm's Go runtime collects garbage
+about a tenth of verify's CPU time at Go's default of 100; at 400 a worker verifies about 15%
+faster for about 15 MB more memory. Go reads it once, from the environment its process started
+with, so it reaches workers only (`GOGC=400 runway verify` gives it to a run in one process)."""
+
+
+@contextlib.contextmanager
+def _environment(wanted: Mapping[str, str]) -> Iterator[None]:
+    """`wanted` in os.environ (where not already set) for processes started in the block."""
+    added = {k: v for k, v in wanted.items() if k not in os.environ}
+    os.environ.update(added)
+    try:
+        yield
+    finally:
+        for key in added:
+            os.environ.pop(key, None)

@@ -13,15 +13,20 @@ from __future__ import annotations
 
 import copy
 import functools
+import importlib
+import importlib.machinery
+import importlib.util
+import sys
 from collections.abc import Iterator
+from types import ModuleType
 from typing import Any
 
-from runway.verify.kube import crd_schemas
+from runway.verify.kube import crd_schema
 
 
 def check(obj: dict[str, Any]) -> list[str]:
     """The CEL rules `obj` breaks, as `Kind/name: path: message`."""
-    schema = crd_schemas().get((str(obj.get("apiVersion")), str(obj.get("kind"))))
+    schema = crd_schema(str(obj.get("apiVersion")), str(obj.get("kind")))
     if schema is None:
         return []
     defaulted = copy.deepcopy(obj)
@@ -77,8 +82,7 @@ def _holds(expression: str, value: Any) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def _evaluate(expression: str, frozen: Any) -> Any:
-    import cel
-
+    cel = _module("cel")
     context = cel.Context(variables={"self": _thawed(frozen)}, functions=_kubernetes_functions())
     return cel.evaluate(expression, context)
 
@@ -90,10 +94,8 @@ Go's url.ParseRequestURI): a rule calling one is skipped rather than guessed at.
 
 @functools.cache
 def _unevaluated(expression: str) -> bool:
-    import cel
-
     try:
-        return not UNEVALUATED.isdisjoint(cel.compile(expression).functions())
+        return not UNEVALUATED.isdisjoint(_module("cel").compile(expression).functions())
     except Exception:  # a rule that does not compile is reported by _holds, as at admission
         return False
 
@@ -103,9 +105,32 @@ def _kubernetes_functions() -> dict[str, Any]:
     """cel-go's strings extension (`split`, `join`, `lowerAscii`, …): every CEL environment of the
     API server has it (k8s.io/apiserver pkg/cel/library ExtensionLibs = URLs, Regex, Lists and
     ext.Strings), and the Rust evaluator's own standard library does not."""
-    from cel.stdlib import EXTENSIONS
+    return dict(_module("stdlib").EXTENSIONS["strings"])
 
-    return dict(EXTENSIONS["strings"])
+
+def _module(name: str) -> ModuleType:
+    """`cel.NAME` (the Rust evaluator `cel`, or `stdlib`) loaded without the package's
+    `__init__`, which also imports its command line (typer, rich, prompt_toolkit: about 140 ms of
+    every verify process's start) that verify never uses. A layout it does not expect falls
+    back to the plain import."""
+    full = f"cel.{name}"
+    if full in sys.modules:
+        return sys.modules[full]
+    if name != "cel":
+        _module("cel")  # what the package's other modules import relatively
+    package = importlib.util.find_spec("cel")
+    locations = package.submodule_search_locations if package else None
+    spec = importlib.machinery.PathFinder.find_spec(full, locations) if locations else None
+    if spec is None or spec.loader is None:
+        return importlib.import_module(full)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[full] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[full]
+        raise
+    return module
 
 
 def _frozen(value: Any) -> Any:

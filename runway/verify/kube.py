@@ -19,21 +19,53 @@ SCHEMAS = "file:///kubernetes-json-schema"
 
 
 @functools.cache
+def crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:
+    """The openAPIV3Schema of (apiVersion, kind) from the CRDs shipped in runway/data/crds, or
+    None for a kind no CRD defines (Kubernetes' own)."""
+    group = api_version.rpartition("/")[0]
+    if not group:
+        return None  # the core API group has no CRDs
+    for name, text in _crd_texts().items():
+        if _declares("group", group, text) and _declares("kind", kind, text):
+            schema = _crd_file(name).get((api_version, kind))
+            if schema is not None:
+                return schema
+    return None
+
+
+def _declares(key: str, value: str, text: str) -> bool:
+    """Whether a line of `text` reads `key: value`: a cheap look before parsing a whole CRD."""
+    line = rf"^[ \t]*{key}:[ \t]*[\"']?{re.escape(value)}[\"']?[ \t]*\r?$"
+    return re.search(line, text, re.MULTILINE) is not None
+
+
 def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
-    """(apiVersion, kind) → openAPIV3Schema, from the CRDs shipped in runway/data/crds."""
-    found: dict[tuple[str, str], dict[str, Any]] = {}
+    """(apiVersion, kind) → openAPIV3Schema of every shipped CRD."""
+    return {key: schema for name in _crd_texts() for key, schema in _crd_file(name).items()}
+
+
+@functools.cache
+def _crd_texts() -> dict[str, str]:
+    """File name → text of each shipped CRD. Reading them is cheap; parsing all of them (about
+    80 ms) is not, so a file is parsed when a kind it may declare is first looked up."""
     folder = resources.files("runway.data").joinpath("crds")
-    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
-        if not entry.name.endswith(".yaml"):
-            continue
-        crd = yamlio.load(entry.read_text())
-        group = crd["spec"]["group"]
-        kind = crd["spec"]["names"]["kind"]
-        for version in crd["spec"]["versions"]:
-            schema = version.get("schema", {}).get("openAPIV3Schema")
-            if schema:
-                found[(f"{group}/{version['name']}", kind)] = schema
-    return found
+    return {
+        entry.name: entry.read_text()
+        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
+        if entry.name.endswith(".yaml")
+    }
+
+
+@functools.cache
+def _crd_file(name: str) -> dict[tuple[str, str], dict[str, Any]]:
+    crd = yamlio.load(_crd_texts()[name])
+    group = crd["spec"]["group"]
+    kind = crd["spec"]["names"]["kind"]
+    return {
+        (f"{group}/{version['name']}", kind): version["schema"]["openAPIV3Schema"]
+        for version in crd["spec"]["versions"]
+        if (version.get("schema") or {}).get("openAPIV3Schema")
+    }
 
 
 def validate_object(
@@ -63,7 +95,7 @@ def _path(error: jsonschema_rs.ValidationError) -> str:
 
 @functools.cache
 def _crd_validator(key: tuple[str, str]) -> jsonschema_rs.Draft7Validator | None:
-    schema = crd_schemas().get(key)
+    schema = crd_schema(*key)
     return None if schema is None else jsonschema_rs.Draft7Validator(_closed(schema, root=True))
 
 
