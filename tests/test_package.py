@@ -241,7 +241,7 @@ def test_package_json_names_each_archive_and_its_digest(chart: Path, tmp_path: P
     assert entry["digest"].startswith("sha256:")
 
 
-def test_parallel_packaging_gives_the_serial_archives_in_order(
+def test_packaging_on_threads_or_processes_gives_the_serial_archives_in_order(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from runway.publish import archive
@@ -249,14 +249,18 @@ def test_parallel_packaging_gives_the_serial_archives_in_order(
     charts_dir = tmp_path / "charts"
     assert run_cli("build", str(MANIFESTS), "-o", str(charts_dir), "--no-verify").exit_code == 0
     charts = sorted(p for p in charts_dir.iterdir() if p.is_dir())
+    monkeypatch.setenv("RUNWAY_JOBS", "1")
     serial = list(archive.package_charts(charts, tmp_path / "serial", mtime=archive.FIXED_EPOCH))
-    monkeypatch.setattr(archive, "PER_WORKER", 2)
     monkeypatch.setenv("RUNWAY_JOBS", "2")
+    threaded = list(archive.package_charts(charts, tmp_path / "threads", mtime=archive.FIXED_EPOCH))
+    monkeypatch.setattr(archive, "PER_WORKER", 2)
     parallel = list(
         archive.package_charts(charts, tmp_path / "parallel", mtime=archive.FIXED_EPOCH)
     )
-    assert [a.name for a in parallel] == [c.name for c in charts]
-    assert [a.digest for a in parallel] == [a.digest for a in serial]
+    assert [a.name for a in parallel] == [a.name for a in threaded] == [c.name for c in charts]
+    assert (
+        [a.digest for a in parallel] == [a.digest for a in threaded] == [a.digest for a in serial]
+    )
     assert all(a.path.parent == tmp_path / "parallel" and a.path.exists() for a in parallel)
     done = run_cli("package", *map(str, charts), "-o", str(tmp_path / "q"), "--quiet")
     assert done.exit_code == 0 and done.stdout == "" and "packaged 4 in " in done.stderr

@@ -47,3 +47,23 @@ def test_workers_start_with_the_engines_go_settings_unless_the_user_set_them(
     monkeypatch.setenv("GOGC", "150")
     assert list(parallel.ordered_map(os.getenv, ["GOGC"] * 4, at_least=2)) == ["150"] * 4
     assert os.environ["GOGC"] == "150"
+
+
+def test_a_little_work_that_releases_the_gil_runs_on_threads_in_order(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    def on(item: int) -> tuple[int, int, str]:
+        time.sleep(0.05)
+        return item, os.getpid(), threading.current_thread().name
+
+    monkeypatch.setenv("RUNWAY_JOBS", "2")
+    done = list(parallel.ordered_map(on, [1, 2, 3], at_least=2, releases_gil=True))
+    assert [item for item, _, _ in done] == [1, 2, 3]
+    assert {pid for _, pid, _ in done} == {os.getpid()}
+    assert len({thread for _, _, thread in done}) == 2
+    assert threading.main_thread().name not in {thread for _, _, thread in done}
+    monkeypatch.setenv("RUNWAY_JOBS", "1")
+    alone = list(parallel.ordered_map(on, [1, 2, 3], releases_gil=True))
+    assert {thread for _, _, thread in alone} == {threading.main_thread().name}

@@ -1,9 +1,10 @@
 """Work spread over processes, results in the order given: verify and package use it.
 
-Processes, not threads: Helm's renders release the GIL (a loaded chart may be shared between
-threads), yet seven renders of one chart ran only 1.4x faster on two threads, and verify's and
-package's own checks are Python that holds the GIL; processes keep both cores busy. `RUNWAY_JOBS` caps the workers (a shared
-CI runner); by default every core works.
+Processes for the bulk: Helm's renders release the GIL, yet seven renders of one chart ran only
+1.4x faster on two threads, because verify's own checks are Python that holds the GIL. Work
+too small to pay a process's start runs here, on threads when it mostly waits in calls that
+release the GIL (packaging: Helm and zlib, 1.6x on two cores). `RUNWAY_JOBS` caps the workers
+(a shared CI runner); by default every core works.
 """
 
 from __future__ import annotations
@@ -26,14 +27,27 @@ def jobs() -> int:
 
 
 def ordered_map(
-    func: Callable[[T], R], items: Sequence[T], *, at_least: int = 1, chunksize: int = 1
+    func: Callable[[T], R],
+    items: Sequence[T],
+    *,
+    at_least: int = 1,
+    chunksize: int = 1,
+    releases_gil: bool = False,
 ) -> Iterator[R]:
     """`map(func, items)` on up to `jobs()` processes, each given at least `at_least` items
-    (a worker's start costs about as much as that many items); in this process when one
-    worker would do."""
+    (a worker's start costs about as much as that many items). When one worker would do, the
+    items are done in this process: on threads if `func` spends its time in calls that release
+    the GIL (`releases_gil`: Helm's engine, zlib), else in turn."""
     workers = min(jobs(), len(items) // max(at_least, 1))
     if workers <= 1:
-        yield from map(func, items)
+        threads = min(jobs(), len(items)) if releases_gil else 1
+        if threads <= 1:
+            yield from map(func, items)
+            return
+        import concurrent.futures
+
+        with concurrent.futures.ThreadPoolExecutor(threads) as threaded:
+            yield from threaded.map(func, items)
         return
     import concurrent.futures
     import multiprocessing
