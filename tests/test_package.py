@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -198,6 +199,35 @@ def test_signed_archive_verifies_with_the_helm_engine(
         helm.verify_provenance(archive, public)
 
 
+def test_several_charts_signed_at_once_each_verify(
+    tmp_path: Path, keyring: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A few charts are packaged and signed on threads; each gets its own provenance."""
+    secret, public = keyring
+    charts = tmp_path / "charts"
+    assert run_cli("build", str(MANIFESTS), "-o", str(charts), "--no-verify").exit_code == 0
+    monkeypatch.setenv("RUNWAY_JOBS", "2")
+    done = run_cli(
+        "package",
+        *sorted(str(p) for p in charts.iterdir() if p.is_dir()),
+        "-o",
+        str(tmp_path / "out"),
+        "--sign",
+        "--key",
+        "Runway Release",
+        "--keyring",
+        str(secret),
+        "--format",
+        "json",
+    )
+    assert done.exit_code == 0, done.stderr
+    entries = json.loads(done.stdout)
+    assert len(entries) == 4 and all(e["signed"] for e in entries)
+    for entry in entries:
+        verified = helm.verify_provenance(Path(entry["path"]), public)
+        assert verified["signed_by"] == ["Runway Release <release@runway.example>"]
+
+
 def test_signing_mistakes_are_reported(
     chart: Path, tmp_path: Path, keyring: tuple[Path, Path]
 ) -> None:
@@ -229,7 +259,6 @@ def test_a_directory_that_is_not_a_chart_is_refused(tmp_path: Path) -> None:
 
 
 def test_package_json_names_each_archive_and_its_digest(chart: Path, tmp_path: Path) -> None:
-    import json
 
     from runway.publish.archive import read_archive
 
