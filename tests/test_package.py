@@ -259,7 +259,6 @@ def test_a_directory_that_is_not_a_chart_is_refused(tmp_path: Path) -> None:
 
 
 def test_package_json_names_each_archive_and_its_digest(chart: Path, tmp_path: Path) -> None:
-
     from runway.publish.archive import read_archive
 
     result = run_cli("package", str(chart), "-o", str(tmp_path), "--format", "json")
