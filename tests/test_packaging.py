@@ -130,7 +130,7 @@ def _without_pulumi(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def test_chart_work_runs_without_pulumi_and_stack_names_the_extra(tmp_path: Path) -> None:
     built = _without_pulumi("build", str(MANIFESTS / "kas"), "-o", str(tmp_path / "out"), cwd=ROOT)
     assert built.returncode == 0, built.stderr
-    assert "kas: ok" in built.stdout and "verified 1, 0 failed" in built.stderr
+    assert "kas: ok" in built.stdout and "verified 1, 0 cached, 0 failed" in built.stderr
     plan = _without_pulumi("stack", "plan", "environments/staging.yml", cwd=ROOT)
     assert plan.returncode == 1, plan.stderr
     assert "pip install 'runway[stacks]'" in plan.stderr

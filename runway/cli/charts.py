@@ -143,7 +143,7 @@ def build(
     )
     progress.close()
     if fmt == "json":
-        _build_json(result, verify)
+        _build_json(result, verify, output)
         return
     for diagnostic in result.loaded.diagnostics:
         click.echo(diagnostic.render(), err=True)
@@ -156,7 +156,7 @@ def build(
     changed = sum(chart.changed for chart in result.charts)
     progress.summary(f"built {changed}, {len(result.charts) - changed} unchanged")
     if verify:
-        _verify_and_report([chart.path for chart in result.charts], quiet)
+        _verify_and_report([chart.path for chart in result.charts], quiet, cached_in=output)
 
 
 @main.command(name="verify")
@@ -212,13 +212,14 @@ def verify_command(
         raise VerifyError(f"{failed} check(s) failed verification")
 
 
-def _build_json(result: Any, verify: bool) -> None:
+def _build_json(result: Any, verify: bool, output: Path) -> None:
     """The build as one JSON document; the exit code is the same as in text."""
     from runway.errors import InvalidInputError, VerifyError
-    from runway.verify import verify_charts
+    from runway.verify.cache import verify_charts_cached
 
     paths = [chart.path for chart in result.charts]
-    reports = list(verify_charts(paths)) if verify and paths else []
+    verified = list(verify_charts_cached(paths, output)) if verify and paths else []
+    reports = [report for report, _ in verified]
     payload = {
         "valid": result.loaded.ok,
         "diagnostics": [d.as_dict() for d in result.loaded.diagnostics],
@@ -231,7 +232,7 @@ def _build_json(result: Any, verify: bool) -> None:
             }
             for chart in result.charts
         ],
-        "verified": [report.as_dict() for report in reports],
+        "verified": [report.as_dict() | {"cached": cached} for report, cached in verified],
     }
     click.echo(json.dumps(payload, indent=2))
     if not result.loaded.ok:
@@ -262,11 +263,20 @@ def _verify_json(directories: list[Path], together_files: list[Path] | None) -> 
         raise VerifyError(f"{failed} check(s) failed verification")
 
 
-def _verify_and_report(charts: list[Path], quiet: bool) -> None:
+def _verify_and_report(charts: list[Path], quiet: bool, *, cached_in: Path) -> None:
+    """Verify what `build` wrote, except charts that passed before and have not changed since."""
+    from runway.verify.cache import verify_charts_cached
+
     progress = Progress("verify", quiet=quiet)
+    failed = cached = 0
     with progress.running(len(charts)):
-        failed = _verify_each(charts, progress)
-    progress.summary(f"verified {len(charts) - failed}, {failed} failed")
+        for chart, (report, hit) in zip(
+            charts, verify_charts_cached(charts, cached_in), strict=True
+        ):
+            failed += _chart_report(chart, report, progress, cached=hit)
+            cached += hit
+            progress.advance()
+    progress.summary(f"verified {len(charts) - failed}, {cached} cached, {failed} failed")
     if failed:
         from runway.errors import VerifyError
 
@@ -283,11 +293,12 @@ def _verify_each(charts: list[Path], progress: Progress) -> int:
     return failed
 
 
-def _chart_report(chart: Path, report: Any, progress: Progress) -> int:
+def _chart_report(chart: Path, report: Any, progress: Progress, *, cached: bool = False) -> int:
+    counts = f"{report.renders} renders, {report.objects} objects checked"
     failed = _print_report(
         f"verify {chart}",
         report.problems,
-        f"{report.renders} renders, {report.objects} objects checked",
+        f"{counts}; unchanged since it passed" if cached else counts,
         progress,
     )
     for warning in report.warnings:
