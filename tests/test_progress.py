@@ -62,7 +62,10 @@ def test_quiet_keeps_problems_and_the_summary_only(charts: list[str], tmp_path: 
     assert "verified 2, 0 failed" in done.stderr
     built = run_cli("build", str(MANIFESTS / "kas"), "-o", str(tmp_path), "-q")
     assert built.exit_code == 0 and built.stdout == ""
-    assert "built 1, 0 unchanged in" in built.stderr and "verified 1, 0 cached, 0 failed" in built.stderr
+    assert (
+        "built 1, 0 unchanged in" in built.stderr
+        and "verified 1, 0 cached, 0 failed" in built.stderr
+    )
 
 
 def test_after_builds_bar_the_terminal_gets_no_line_per_chart(
