@@ -22,9 +22,9 @@ def verified(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = verify.verify_chart
 
-    def counting(chart: Path) -> verify.ChartReport:
+    def counting(chart: Path, *, threads: int = 1) -> verify.ChartReport:
         seen.append(chart.name)
-        return real(chart)
+        return real(chart, threads=threads)
 
     monkeypatch.setattr(verify, "verify_chart", counting)
     monkeypatch.setenv("RUNWAY_JOBS", "1")  # in this process, where the count is kept

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import shutil
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -15,6 +16,7 @@ from typing import Any
 import pytest
 from ruamel.yaml import YAML
 
+from runway import verify
 from runway.common import contract_data
 from runway.common.kube import pod_spec
 from runway.errors import ExitCode
@@ -910,3 +912,36 @@ def test_written_yaml_reads_back_the_same_strings_in_kubernetes_yaml(text: str) 
         "value": text,
         "list": [text],
     }
+
+
+def test_helm_work_on_a_second_thread_gives_the_same_reports(
+    shipped: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Renders and lint run beside the checks when verify has the cores to itself; the report,
+    problems in their order included, must not depend on it."""
+    broken = tmp_path / "kas"
+    shutil.copytree(shipped / "kas", broken)
+    (broken / "templates" / "planted.yaml").write_text(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: planted}\ndata: {key: 1}\n"
+        '{{ if .Values.initContainers }}{{ fail "planted render failure" }}{{ end }}\n'
+    )
+    imageless = tmp_path / "agentk"
+    shutil.copytree(shipped / "agentk", imageless)
+    for chart in [*(p for p in sorted(shipped.iterdir()) if p.is_dir()), broken, imageless]:
+        alone = verify_chart(chart, threads=1).as_dict()
+        assert verify_chart(chart, threads=2).as_dict() == alone, chart
+    assert not verify_chart(broken, threads=2).ok
+
+    asked: list[int] = []
+    real = verify.verify_chart
+
+    def recording(chart: Path, *, threads: int = 1) -> verify.ChartReport:
+        asked.append(threads)
+        return real(chart, threads=threads)
+
+    monkeypatch.setattr(verify, "verify_chart", recording)
+    monkeypatch.setenv("RUNWAY_JOBS", "2")
+    assert [r.ok for r in verify.verify_charts([shipped / "kas"])] == [True]
+    monkeypatch.setenv("RUNWAY_JOBS", "1")
+    assert [r.ok for r in verify.verify_charts([shipped / "kas"])] == [True]
+    assert asked == [2, 1]

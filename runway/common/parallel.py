@@ -26,6 +26,12 @@ def jobs() -> int:
     return os.cpu_count() or 1
 
 
+def processes(items: int, at_least: int = 1) -> int:
+    """Worker processes `ordered_map` uses for `items` items, each worth `at_least` of them;
+    0 or 1: the items are done in this process."""
+    return min(jobs(), items // max(at_least, 1))
+
+
 def ordered_map(
     func: Callable[[T], R],
     items: Sequence[T],
@@ -38,7 +44,7 @@ def ordered_map(
     (a worker's start costs about as much as that many items). When one worker would do, the
     items are done in this process: on threads if `func` spends its time in calls that release
     the GIL (`releases_gil`: Helm's engine, zlib), else in turn."""
-    workers = min(jobs(), len(items) // max(at_least, 1))
+    workers = processes(len(items), at_least)
     if workers <= 1:
         threads = min(jobs(), len(items)) if releases_gil else 1
         if threads <= 1:

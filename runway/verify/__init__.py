@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 import dataclasses
+import functools
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -161,7 +163,10 @@ def rendered_objects(
     return found
 
 
-def verify_chart(chart: Path) -> ChartReport:
+def verify_chart(chart: Path, *, threads: int = 1) -> ChartReport:
+    """Every check of one chart. `threads` > 1 runs Helm's lint and renders side by side (the
+    engine releases the GIL and a loaded chart may be shared between threads): worth it when
+    this process has the cores to itself."""
     from runway import helm
 
     report = ChartReport(chart=str(chart))
@@ -175,9 +180,23 @@ def verify_chart(chart: Path) -> ChartReport:
     except VerifyError as err:
         report.problems.append(f"Helm cannot read the chart: {err}")
         return report
-    with loaded:
-        _verify_loaded(chart, loaded, defaults, meta, report)
+    helm_work = concurrent.futures.ThreadPoolExecutor(threads) if threads > 1 else _InTurn()
+    with loaded, helm_work:
+        _verify_loaded(chart, loaded, defaults, meta, report, helm_work)
     return report
+
+
+class _InTurn(concurrent.futures.Executor):
+    """Each call made as it is handed over, on this thread: Helm's work when the cores are
+    taken (by other verify processes, or RUNWAY_JOBS=1)."""
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> concurrent.futures.Future[Any]:
+        done: concurrent.futures.Future[Any] = concurrent.futures.Future()
+        try:
+            done.set_result(fn(*args, **kwargs))
+        except Exception as err:  # handed to whoever asks for the result, as a thread would
+            done.set_exception(err)
+        return done
 
 
 def _verify_loaded(
@@ -186,13 +205,16 @@ def _verify_loaded(
     defaults: dict[str, Any],
     meta: dict[str, Any],
     report: ChartReport,
+    helm_work: concurrent.futures.Executor,
 ) -> None:
-    """Every check, with the chart read by Helm once and rendered under each set of values."""
+    """Every check, with the chart read by Helm once and rendered under each set of values.
+    Helm's work is handed to `helm_work` up front; its results are checked in a fixed order."""
     from runway import helm
     from runway.verify import contracts, wiring
 
     contract = _contract(meta, report)
-    base = _image_base(loaded, defaults, report)
+    imageless = not (defaults.get("image") or {}).get("repository")
+    base = PLACEHOLDER_IMAGE if imageless else {}
     cases = {
         "default values": base,
         "representative values": merge(base, representative_values(defaults)),
@@ -201,20 +223,27 @@ def _verify_loaded(
         f"profile {path.stem}": merge(base, yamlio.load(path.read_text()) or {})
         for path in sorted((chart / "profiles").glob("*.yaml"))
     }
+    render = functools.partial(loaded.render, name=RELEASE, namespace=NAMESPACE)
+    refusal = helm_work.submit(render, None) if imageless else None
+    # The render of the same values validates them against the schema with Helm's engine.
+    linted = helm_work.submit(helm.lint, chart, cases[LINTED], LINT_KUBE_VERSION, schema=False)
+    renders = {
+        label: helm_work.submit(render, values) for label, values in {**cases, **profiles}.items()
+    }
+    if refusal is not None:
+        _check_refusal(refusal, report)
     checked: dict[str, list[str]] = {}  # schema problems by object: shared objects are checked once
     parsed: dict[str, list[Any]] = {}
     schema_broken = False
-    for label, values in {**cases, **profiles}.items():
+    for label, rendering in renders.items():
+        values = {**cases, **profiles}[label]
         form = label in cases  # profiles: the same templates, so function checks only
         if label == LINTED:
-            # The render below validates these values against the schema with Helm's engine.
-            result = helm.lint(chart, values, LINT_KUBE_VERSION, schema=False)
+            result = linted.result()
             report.problems.extend(f"lint ({label}): {e}" for e in result.errors)
             report.warnings.extend(f"lint ({label}): {w}" for w in result.warnings)
         try:
-            objects = rendered_objects(
-                loaded.render(values, name=RELEASE, namespace=NAMESPACE), parsed
-            )
+            objects = rendered_objects(rendering.result(), parsed)
         except (VerifyError, yamlio.InvalidYAML) as err:
             report.problems.append(f"render ({label}): {err}")
             continue
@@ -250,20 +279,15 @@ def _contract(meta: dict[str, Any], report: ChartReport) -> str:
     return contract
 
 
-def _image_base(
-    loaded: LoadedChart, defaults: dict[str, Any], report: ChartReport
-) -> dict[str, Any]:
-    """Values every render starts from: a placeholder image when none was built in, after
-    checking that the chart then refuses to render without one."""
-    if (defaults.get("image") or {}).get("repository"):
-        return {}
+def _check_refusal(refusal: concurrent.futures.Future[dict[str, str]], report: ChartReport) -> None:
+    """A chart built without an image must refuse to render without one (every other render
+    gets a placeholder image)."""
     try:
-        loaded.render(None, name=RELEASE, namespace=NAMESPACE)
+        refusal.result()
         report.problems.append("renders without an image although none was built in")
     except VerifyError as err:
         if "image.repository is required" not in str(err):
             report.problems.append(f"render without an image: {err}")
-    return PLACEHOLDER_IMAGE
 
 
 def _check_form(
@@ -296,5 +320,12 @@ def _check_form(
 
 def verify_charts(charts: list[Path]) -> Iterator[ChartReport]:
     """Verify charts on every core, yielding each report, in the order given, as soon as it and
-    those before it are done."""
-    return parallel.ordered_map(verify_chart, charts, at_least=2)
+    those before it are done: in processes, or in this one with Helm's work on a second thread
+    (one renders while the other checks) when there are too few charts for processes."""
+    alone = parallel.processes(len(charts), PER_WORKER) <= 1 and parallel.jobs() > 1
+    job = functools.partial(verify_chart, threads=2 if alone else 1)
+    return parallel.ordered_map(job, charts, at_least=PER_WORKER)
+
+
+PER_WORKER = 2
+"""Charts a verify worker process must have to be worth its start."""
