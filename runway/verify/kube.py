@@ -25,18 +25,27 @@ def crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:
     group = api_version.rpartition("/")[0]
     if not group:
         return None  # the core API group has no CRDs
-    for name, text in _crd_texts().items():
-        if _declares("group", group, text) and _declares("kind", kind, text):
+    for name in _crd_texts():
+        groups, kinds = _declared(name)
+        if group in groups and kind in kinds:
             schema = _crd_file(name).get((api_version, kind))
             if schema is not None:
                 return schema
     return None
 
 
-def _declares(key: str, value: str, text: str) -> bool:
-    """Whether a line of `text` reads `key: value`: a cheap look before parsing a whole CRD."""
-    line = rf"^[ \t]*{key}:[ \t]*[\"']?{re.escape(value)}[\"']?[ \t]*\r?$"
-    return re.search(line, text, re.MULTILINE) is not None
+@functools.cache
+def _declared(name: str) -> tuple[frozenset[str], frozenset[str]]:
+    """Every value of a `group:` line and of a `kind:` line in a CRD file: a cheap look (one
+    pass over its text) before parsing all of it."""
+    text = _crd_texts()[name]
+    found = {
+        key: frozenset(
+            re.findall(rf"^[ \t]*{key}:[ \t]*[\"']?([^\s\"']+)[\"']?[ \t]*\r?$", text, re.M)
+        )
+        for key in ("group", "kind")
+    }
+    return found["group"], found["kind"]
 
 
 def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
