@@ -224,9 +224,9 @@ def _verify_loaded(
         for path in sorted((chart / "profiles").glob("*.yaml"))
     }
     render = functools.partial(loaded.render, name=RELEASE, namespace=NAMESPACE)
-    refusal = helm_work.submit(render, None) if imageless else None
-    # The render of the same values validates them against the schema with Helm's engine.
+    # The longest call first. The render of the same values validates them against the schema.
     linted = helm_work.submit(helm.lint, chart, cases[LINTED], LINT_KUBE_VERSION, schema=False)
+    refusal = helm_work.submit(render, None) if imageless else None
     renders = {
         label: helm_work.submit(render, values) for label, values in {**cases, **profiles}.items()
     }
