@@ -320,8 +320,8 @@ def _check_form(
 
 def verify_charts(charts: list[Path]) -> Iterator[ChartReport]:
     """Verify charts on every core, yielding each report, in the order given, as soon as it and
-    those before it are done: in processes, or in this one with Helm's work on a second thread
-    (one renders while the other checks) when there are too few charts for processes."""
+    those before it are done: in processes, or, when there are too few charts for processes,
+    in this one with Helm's work on two threads beside the checks."""
     alone = parallel.processes(len(charts), PER_WORKER) <= 1 and parallel.jobs() > 1
     job = functools.partial(verify_chart, threads=2 if alone else 1)
     return parallel.ordered_map(job, charts, at_least=PER_WORKER)
