@@ -54,13 +54,11 @@ def _write_tree(target: Path, files: Mapping[str, bytes], swept: bool) -> bool:
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
-        for folder in sorted({posixpath.dirname(relative) for relative in files} - {""}):
-            os.makedirs(staging / folder, exist_ok=True)
+        for folder in _folders(files):
+            os.mkdir(staging / folder)
+            os.chmod(staging / folder, 0o755)  # whatever the umask took away
         for relative, data in sorted(files.items()):
-            descriptor = os.open(staging / relative, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-            os.chmod(staging / relative, 0o644)  # whatever the umask took away
+            _write_new(staging / relative, data)
         os.chmod(staging, 0o755)
         old = None
         if target.exists():
@@ -74,6 +72,30 @@ def _write_tree(target: Path, files: Mapping[str, bytes], swept: bool) -> bool:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     return True
+
+
+def _folders(files: Iterable[str]) -> list[str]:
+    """Every folder the relative paths `files` need, parents before children."""
+    needed: set[str] = set()
+    for relative in files:
+        folder = posixpath.dirname(relative)
+        while folder and folder not in needed:
+            needed.add(folder)
+            folder = posixpath.dirname(folder)
+    return sorted(needed, key=lambda folder: (folder.count("/"), folder))
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """A new file holding `data`, mode 0644 whatever the umask; on its descriptor alone (no
+    buffered file object, no second lookup of the path: a chart is 26 files)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        remaining = memoryview(data)
+        while remaining:
+            remaining = remaining[os.write(descriptor, remaining) :]
+        os.fchmod(descriptor, 0o644)
+    finally:
+        os.close(descriptor)
 
 
 def _same_tree(target: Path, files: Mapping[str, bytes]) -> bool:

@@ -407,3 +407,36 @@ def test_mutated_real_manifests_never_crash_the_loader_or_compiler(
     either loads and compiles or ends in a RunwayError, never anything else."""
     text = fuzz.mutate(seed.read_text(), rng)
     fuzz.run_case(seed, text, tmp_path_factory.mktemp("fuzz"))
+
+
+def test_chart_files_are_readable_by_everyone_whatever_the_umask(tmp_path: Path) -> None:
+    """A chart directory is read by other users and tools (a container build, Helm run by CI),
+    so its files are 0644 and its folders 0755 even under a umask of 077."""
+    import os
+
+    from runway.writer import write_tree_atomic
+
+    files = {
+        "Chart.yaml": b"name: x\n",
+        "templates/a.yaml": b"a" * 300_000,
+        "templates/tests/t.yaml": b"t\n",
+        "files/only/nested.txt": b"n\n",
+    }
+    old = os.umask(0o077)
+    try:
+        write_tree_atomic(tmp_path / "x", files)
+    finally:
+        os.umask(old)
+    modes = {str(p.relative_to(tmp_path)): p.stat().st_mode & 0o777 for p in tmp_path.rglob("*")}
+    assert modes == {
+        "x": 0o755,
+        "x/Chart.yaml": 0o644,
+        "x/templates": 0o755,
+        "x/templates/a.yaml": 0o644,
+        "x/templates/tests": 0o755,
+        "x/templates/tests/t.yaml": 0o644,
+        "x/files": 0o755,
+        "x/files/only": 0o755,
+        "x/files/only/nested.txt": 0o644,
+    }
+    assert (tmp_path / "x" / "templates" / "a.yaml").read_bytes() == files["templates/a.yaml"]
