@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -193,8 +194,11 @@ def verify_command(
         _verify_json(directories, files if together else None)
         return
     progress = Progress("verify", quiet=quiet)
+    from runway.verify import verify_charts
+
     with progress.running(len(directories)):
-        failed = _verify_each(directories, progress)
+        verdicts = ((report, False) for report in verify_charts(directories))
+        failed, _ = _verify_each(directories, progress, verdicts)
     if together:
         from runway.verify.together import check_paths
 
@@ -268,14 +272,8 @@ def _verify_and_report(charts: list[Path], quiet: bool, *, cached_in: Path) -> N
     from runway.verify.cache import verify_charts_cached
 
     progress = Progress("verify", quiet=quiet)
-    failed = cached = 0
     with progress.running(len(charts)):
-        for chart, (report, hit) in zip(
-            charts, verify_charts_cached(charts, cached_in), strict=True
-        ):
-            failed += _chart_report(chart, report, progress, cached=hit)
-            cached += hit
-            progress.advance()
+        failed, cached = _verify_each(charts, progress, verify_charts_cached(charts, cached_in))
     progress.summary(f"verified {len(charts) - failed}, {cached} cached, {failed} failed")
     if failed:
         from runway.errors import VerifyError
@@ -283,14 +281,16 @@ def _verify_and_report(charts: list[Path], quiet: bool, *, cached_in: Path) -> N
         raise VerifyError(f"{failed} chart(s) failed verification")
 
 
-def _verify_each(charts: list[Path], progress: Progress) -> int:
-    from runway.verify import verify_charts
-
-    failed = 0
-    for chart, report in zip(charts, verify_charts(charts), strict=True):
-        failed += _chart_report(chart, report, progress)
+def _verify_each(
+    charts: list[Path], progress: Progress, verdicts: Iterable[tuple[Any, bool]]
+) -> tuple[int, int]:
+    """Each chart's (report, whether it was cached) shown as it comes: (failed, cached)."""
+    failed = cached = 0
+    for chart, (report, hit) in zip(charts, verdicts, strict=True):
+        failed += _chart_report(chart, report, progress, cached=hit)
+        cached += hit
         progress.advance()
-    return failed
+    return failed, cached
 
 
 def _chart_report(chart: Path, report: Any, progress: Progress, *, cached: bool = False) -> int:
