@@ -33,6 +33,23 @@ def test_set_numbers_for_tags_and_quantities_pass_the_schema(kas: Path) -> None:
         helm.render(kas, {"resources": {"limits": {"cpu": "lots"}}}, name="rel", namespace="ns")
 
 
+@pytest.mark.parametrize("probe", ["liveness", "startup"])
+def test_a_set_the_api_server_would_refuse_fails_at_the_schema(kas: Path, probe: str) -> None:
+    """Kubernetes requires successThreshold 1 for liveness and startup probes: `helm install
+    --set probes.liveness.successThreshold=2` must stop at the values schema, not at the API
+    server halfway through an install. Readiness probes may ask for more."""
+    enabled = {"enabled": True, "type": "tcp", "port": "http"}
+    with pytest.raises(VerifyError, match="successThreshold"):
+        helm.render(
+            kas,
+            {"probes": {probe: {**enabled, "successThreshold": 2}}},
+            name="rel",
+            namespace="ns",
+        )
+    ready = container(objects(kas, {"probes": {"readiness": {"successThreshold": 2}}}))
+    assert ready["readinessProbe"]["successThreshold"] == 2
+
+
 def test_an_umbrella_charts_global_values_are_accepted(kas: Path) -> None:
     values: dict[str, Any] = {
         "global": {

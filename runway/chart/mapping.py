@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from importlib import resources
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, TypeVar
 
 from runway.chart import values as v
 from runway.chart.spec import BuildOptions, ChartSpec
@@ -344,16 +344,19 @@ def _scrape_ports(targets: list[str], warn: Any) -> list[int]:
     return ports
 
 
+ProbeT = TypeVar("ProbeT", bound=v.Probe)
+
+
 def _probes(spec: models.ServiceSpec, primary: Listener) -> v.Probes:
     default_type = "grpc" if primary.protocol is Protocol.GRPC else "tcp"
 
-    def one(probe: Any, *, startup: bool = False) -> v.Probe:
+    def one(probe: Any, kind_of: type[ProbeT], *, startup: bool = False) -> ProbeT:
         target = getattr(probe, "target", None)
         port = (target.listener if target and target.listener else None) or primary.name
         kind = (target.type.value if target and target.type else None) or (
             "http" if probe.path else default_type
         )
-        return v.Probe(
+        return kind_of(
             type=kind,
             port=port,
             path=probe.path or "",
@@ -364,20 +367,19 @@ def _probes(spec: models.ServiceSpec, primary: Listener) -> v.Probes:
             successThreshold=getattr(probe, "success_threshold", None) or 1,
         )
 
-    fallback = v.Probe(type=default_type, port=primary.name)
-    startup = one(spec.startup_probe, startup=True) if spec.startup_probe else None
-    liveness = one(spec.liveness_probe) if spec.liveness_probe else fallback
+    startup = one(spec.startup_probe, v.LivenessProbe, startup=True) if spec.startup_probe else None
+    liveness = (
+        one(spec.liveness_probe, v.LivenessProbe)
+        if spec.liveness_probe
+        else v.LivenessProbe(type=default_type, port=primary.name)
+    )
     readiness = (
-        one(spec.readiness_probe)
+        one(spec.readiness_probe, v.Probe)
         if spec.readiness_probe
-        else (
-            liveness.model_copy(update={"initialDelaySeconds": 0})
-            if spec.liveness_probe
-            else fallback
-        )
+        else v.Probe(**(liveness.model_dump() | {"initialDelaySeconds": 0}))
     )
     if startup is None and not spec.liveness_probe and not spec.readiness_probe:
-        startup = v.Probe(
+        startup = v.LivenessProbe(
             type=default_type, port=primary.name, periodSeconds=2, failureThreshold=60
         )
     return v.Probes(startup=startup, liveness=liveness, readiness=readiness)

@@ -143,9 +143,16 @@ class Probe(Values):
     successThreshold: Annotated[int, Field(ge=1)] = Field(1, description="Successes to recover")
 
 
+class LivenessProbe(Probe):
+    """A liveness or startup probe: the API server refuses one whose successThreshold is not 1,
+    so `--set` of another value fails at the schema, before anything is applied."""
+
+    successThreshold: Literal[1] = Field(1, description="Successes to recover (Kubernetes: 1)")
+
+
 class Probes(Values):
-    startup: Probe | None = Field(None, description="startupProbe; null: none")
-    liveness: Probe | None = Field(None, description="livenessProbe; null: none")
+    startup: LivenessProbe | None = Field(None, description="startupProbe; null: none")
+    liveness: LivenessProbe | None = Field(None, description="livenessProbe; null: none")
     readiness: Probe | None = Field(None, description="readinessProbe; null: none")
 
 
