@@ -139,24 +139,33 @@ def _markdown_cell(value: Any) -> str:
     return text.replace("|", "\\|").replace("\n", " ") or '""'
 
 
+@functools.cache
+def _fields(model: type[BaseModel]) -> tuple[tuple[str, str, str], ...]:
+    """(attribute, key in values, description) of each field of a values model, in order."""
+    return tuple(
+        (name, field.alias or name, field.description or "")
+        for name, field in model.model_fields.items()
+    )
+
+
+_TYPE_NAMES = {"NoneType": "null", "str": "string", "dict": "object", "list": "array"}
+"""JSON Schema's names for the README's type column; others (int, bool) keep Python's."""
+
+
 def _rows(model: BaseModel, prefix: str) -> Iterator[dict[str, str]]:
-    for name, field in type(model).model_fields.items():
-        key = f"{prefix}{field.alias or name}"
+    for name, alias, description in _fields(type(model)):
+        key = f"{prefix}{alias}"
         value = getattr(model, name)
         if isinstance(value, BaseModel):
             yield from _rows(value, f"{key}.")
             continue
         default = _plain(value)
-        text = _SORTED_JSON(default)
+        python_name = type(default).__name__
         yield {
             "key": key,
-            "type": type(default)
-            .__name__.replace("NoneType", "null")
-            .replace("str", "string")
-            .replace("dict", "object")
-            .replace("list", "array"),
-            "default": text,
-            "description": field.description or "",
+            "type": _TYPE_NAMES.get(python_name, python_name),
+            "default": _SORTED_JSON(default),
+            "description": description,
         }
 
 
@@ -180,11 +189,10 @@ def values_yaml(values: v.ChartValues) -> str:
 
 def _emit_model(model: BaseModel, indent: int, lines: list[str]) -> None:
     pad = " " * indent
-    for name, field in type(model).model_fields.items():
-        key = field.alias or name
+    for name, key, description in _fields(type(model)):
         value = getattr(model, name)
-        if field.description:
-            lines.append(f"{pad}# -- {field.description}")
+        if description:
+            lines.append(f"{pad}# -- {description}")
         if isinstance(value, BaseModel):
             lines.append(f"{pad}{key}:")
             _emit_model(value, indent + 2, lines)
