@@ -50,6 +50,41 @@ def test_a_set_the_api_server_would_refuse_fails_at_the_schema(kas: Path, probe:
     assert ready["readinessProbe"]["successThreshold"] == 2
 
 
+SECRET = {"existing": {"name": "s", "key": "k"}, "file": "/etc/extra/value"}
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        {"secrets": {"db.password": SECRET}},
+        {"secrets": {"s" * 57: SECRET}},
+        {"listeners": {"Http": {"port": 8080, "exposure": "internal"}}},
+    ],
+    ids=["secret-with-a-dot", "secret-of-57", "listener-in-capitals"],
+)
+def test_a_name_kubernetes_would_refuse_fails_at_the_schema(
+    kas: Path, values: dict[str, Any]
+) -> None:
+    """A secret is mounted as volume `secret-NAME` (a DNS label of at most 63 characters), and a
+    listener names a container port (an IANA service name): the schema refuses the names the API
+    server would, and checks the values under them."""
+    (name,) = next(iter(values.values()))
+    with pytest.raises(VerifyError, match=f"invalid propertyName '{name}'"):
+        helm.render(kas, values, name="rel", namespace="ns")
+
+
+def test_secrets_and_secret_volumes_never_share_a_volume_name(kas: Path) -> None:
+    """`--set secrets.volume-0…` beside a `secretVolumes` entry: each family has its own prefix."""
+    values = {
+        "secrets": {"volume-0": SECRET},
+        "secretVolumes": [{"name": "whole", "path": "/etc/whole"}],
+    }
+    pod = one(objects(kas, values), "Deployment")["spec"]["template"]["spec"]
+    names = [volume["name"] for volume in pod["volumes"]]
+    assert len(names) == len(set(names)), names
+    assert {"secret-volume-0", "extra-secret-0"} <= set(names)
+
+
 def test_an_umbrella_charts_global_values_are_accepted(kas: Path) -> None:
     values: dict[str, Any] = {
         "global": {

@@ -315,6 +315,12 @@ DEV = "runway/v1+dev"
             "should match pattern",
         ),
         (
+            # the chart mounts it as volume secret-NAME: a DNS label of at most 63 characters
+            f"  secrets:\n    - {{name: {'s' * 57}, existing: {{name: a, key: k}}, file: /x}}",
+            "spec.secrets[0].name",
+            "at most 56 characters",
+        ),
+        (
             "  secrets:\n    - {name: s, external: {store: vault, path: ''}, file: /x}",
             "spec.secrets[0].external.path",
             "at least 1",

@@ -123,6 +123,22 @@ def test_schema_rejects_bad_manifests(patch: dict[str, Any], where: str) -> None
     assert not validator.is_valid(document)
 
 
+@pytest.mark.parametrize("key", ["9BAD", "with-dash", "x" * 256])
+def test_schema_checks_the_keys_of_a_mapping_as_the_models_do(key: str) -> None:
+    """Keys with a pattern (environment variable names here) are refused by the schema as by
+    the models, not merely left unchecked along with their values."""
+    validator = jsonschema.Draft202012Validator(_schema("--kind", "RunwayService"))
+    document: dict[str, Any] = {
+        "apiVersion": "runway/v1+dev",
+        "kind": "RunwayService",
+        "metadata": {"name": "svc"},
+        "spec": {"regions": ["us-east1"], "environment": {"GOOD_NAME": "1"}},
+    }
+    assert validator.is_valid(document)
+    document["spec"]["environment"] = {key: "1"}
+    assert not validator.is_valid(document)
+
+
 def test_schema_to_file(tmp_path: Path) -> None:
     target = tmp_path / "out" / "runway.schema.json"
     result = run_cli("schema", "--kind", "RunwayKubernetesService", "-o", str(target))

@@ -457,23 +457,6 @@ def test_a_name_used_twice_where_kubernetes_wants_it_unique_is_named(
     assert any(expected in p and "used more than once" in p for p in problems), problems
 
 
-def test_long_secret_names_that_share_a_volume_name_fail_verify(tmp_path: Path) -> None:
-    """Volume names are `secret-NAME` cut to 63 characters: two secrets whose names agree in
-    their first 56 characters would get one volume name, which the API server refuses."""
-    stem = "s" * 56
-    _, chart = chart_from(
-        tmp_path,
-        "  regions: [us-east1]\n  secrets:\n"
-        f"    - {{name: {stem}-first, existing: {{name: a, key: k}}, file: /etc/a/first}}\n"
-        f"    - {{name: {stem}-other, existing: {{name: b, key: k}}, file: /etc/b/other}}\n",
-        api="runway/v1+dev",
-    )
-    problems = verify_chart(chart).problems
-    assert any(f"volume name 'secret-{stem}' is used more than once" in p for p in problems), (
-        problems
-    )
-
-
 @pytest.mark.parametrize(
     ("requests", "limits", "expected"),
     [

@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validator
 from pydantic.config import JsonDict
 
-from runway.common.kube import PORT_NAME, QUANTITY
+from runway.common.jsonschemas import KeysChecked
+from runway.common.kube import PORT_NAME, QUANTITY, SECRET_NAME, SECRET_NAME_MAX_LENGTH
 
 Quantity = Annotated[
     str,
@@ -23,6 +24,7 @@ Quantity = Annotated[
 SetString = Annotated[str, WithJsonSchema({"type": ["string", "number"]})]
 """A string `helm --set` may give as a number (`--set image.tag=17`); templates `toString` it."""
 Name = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
+SecretName = Annotated[str, Field(pattern=SECRET_NAME, max_length=SECRET_NAME_MAX_LENGTH)]
 OptionalName = Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253)]
 
 
@@ -505,8 +507,9 @@ class ChartValues(Values):
     env: dict[str, str] = Field(
         default_factory=dict, description="Plain environment variables (never secrets)"
     )
-    secrets: dict[Name, Secret] = Field(
-        default_factory=dict, description="Secrets by name, as references only"
+    secrets: dict[SecretName, Secret] = Field(
+        default_factory=dict,
+        description="Secrets by name (a DNS label of at most 56 characters), as references only",
     )
     secretEnvFrom: list[Name] = Field(
         default_factory=list, description="Existing Secrets whose keys become env"
@@ -653,6 +656,8 @@ def _loosening_rule(exception: str, path: tuple[str, ...], loosened: object) -> 
 
 def schema() -> dict[str, Any]:
     """values.schema.json: draft-07, self-contained, closed objects."""
-    generated = ChartValues.model_json_schema(by_alias=True, mode="validation")
+    generated = ChartValues.model_json_schema(
+        by_alias=True, mode="validation", schema_generator=KeysChecked
+    )
     rules = [_loosening_rule(*loosening) for loosening in LOOSENINGS]
     return {"$schema": "http://json-schema.org/draft-07/schema#", **generated, "allOf": rules}

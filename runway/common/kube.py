@@ -14,6 +14,12 @@ PLACEHOLDER_IMAGE: dict[str, Any] = {
 """Values that let a chart built without an image render (verify, images): never deployed."""
 
 
+SECRET_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
+SECRET_NAME_MAX_LENGTH = 56
+"""A chart's secret is mounted as the volume `secret-NAME`, and the API server takes only DNS
+labels of at most 63 characters as volume names: longer names, or dots, would pass every schema
+and stop the install there (two names cut to one would also collide)."""
+
 QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 """The quantities runway accepts and writes (`500m`, `2`, `512Mi`, `8G`). Plain groups, no named
 ones, because the pattern goes into JSON Schemas, whose regular expressions are ECMA-262's."""

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from runway import versions
-from runway.common.kube import PORT_NAME
+from runway.common.kube import PORT_NAME, SECRET_NAME, SECRET_NAME_MAX_LENGTH
 from runway.manifest import _types as t
 
 
@@ -130,7 +130,9 @@ class ExternalSecret(Strict):
 class SecretRef(Strict):
     """A secret the service needs: where it comes from and how the container sees it."""
 
-    name: t.DnsLabel
+    name: Annotated[str, Field(pattern=SECRET_NAME, max_length=SECRET_NAME_MAX_LENGTH)] = Field(
+        description="A DNS label of at most 56 characters: the chart's volume is secret-NAME"
+    )
     generate: Generate | None = None
     existing: ExistingSecret | None = None
     external: ExternalSecret | None = None

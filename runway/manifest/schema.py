@@ -10,6 +10,7 @@ from typing import Any
 
 import pydantic
 
+from runway.common.jsonschemas import KeysChecked
 from runway.manifest import environment, kubernetes, models
 
 KINDS: dict[str, Any] = {
@@ -26,7 +27,9 @@ def kind_schema(kind: str | None = None) -> dict[str, Any]:
     if kind is not None and kind not in KINDS:
         raise KeyError(kind)
     target = KINDS[kind] if kind else _any_kind()
-    schema = pydantic.TypeAdapter(target).json_schema(mode="validation")
+    schema = pydantic.TypeAdapter(target).json_schema(
+        mode="validation", schema_generator=KeysChecked
+    )
     title = f"Runway manifest: {kind}" if kind else "Runway manifest (any kind)"
     return {
         "$schema": SCHEMA_DIALECT,
