@@ -59,18 +59,35 @@ SECRET = {"existing": {"name": "s", "key": "k"}, "file": "/etc/extra/value"}
         {"secrets": {"db.password": SECRET}},
         {"secrets": {"s" * 57: SECRET}},
         {"listeners": {"Http": {"port": 8080, "exposure": "internal"}}},
+        {"networkPolicy": {"internalCidrs": ["10.0.0.0/33"]}},
+        {"networkPolicy": {"cloudflare": {"cidrs": ["173.245.48/20"]}}},
     ],
-    ids=["secret-with-a-dot", "secret-of-57", "listener-in-capitals"],
+    ids=[
+        "secret-with-a-dot",
+        "secret-of-57",
+        "listener-in-capitals",
+        "prefix-too-long",
+        "three-octets",
+    ],
 )
-def test_a_name_kubernetes_would_refuse_fails_at_the_schema(
+def test_what_the_api_server_would_refuse_fails_at_the_schema(
     kas: Path, values: dict[str, Any]
 ) -> None:
-    """A secret is mounted as volume `secret-NAME` (a DNS label of at most 63 characters), and a
-    listener names a container port (an IANA service name): the schema refuses the names the API
-    server would, and checks the values under them."""
-    (name,) = next(iter(values.values()))
-    with pytest.raises(VerifyError, match=f"invalid propertyName '{name}'"):
+    """A secret is mounted as volume `secret-NAME` (a DNS label of at most 63 characters), a
+    listener names a container port (an IANA service name), and a NetworkPolicy's ipBlock takes
+    a range: the schema refuses what the API server would, and checks the values under names."""
+    with pytest.raises(VerifyError, match=r"propertyName|does not match pattern"):
         helm.render(kas, values, name="rel", namespace="ns")
+
+
+def test_ipv6_ranges_pass_the_schema(kas: Path) -> None:
+    """Dual-stack clusters: internal sources may be IPv6 ranges."""
+    values = {
+        "networkPolicy": {"internalCidrs": ["10.0.0.0/8", "fd00::/8"]},
+        "listeners": {"agent": {"exposure": "internal"}},
+    }
+    policy = one(objects(kas, values), "NetworkPolicy", "rel-kas")
+    assert "fd00::/8" in json.dumps(policy)
 
 
 def test_secrets_and_secret_volumes_never_share_a_volume_name(kas: Path) -> None:

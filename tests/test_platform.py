@@ -354,6 +354,28 @@ def test_a_bad_environment_gets_a_located_error(tmp_path: Path, text: str, expec
         assert f"env.yml:{at + 1}:3: spec.clustr" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("written", "typo", "field"),
+    [
+        ("master_cidr: 172.16.0.0/28", "master_cidr: 172.16.0.0/33", "master_cidr"),
+        ("[203.0.113.0/24]", "[203.0.113/24]", "authorized_networks"),
+        ("cidr: 10.10.0.0/20", "cidr: 10.10.0.256/20", "cidr"),
+    ],
+)
+def test_a_range_gcp_would_refuse_fails_at_validate(
+    tmp_path: Path, written: str, typo: str, field: str
+) -> None:
+    """The old pattern took any digits and dots (`10.10.0.256/20`): GCP refused them at
+    `pulumi up`, after a plan that said nothing."""
+    text = STAGING.read_text().replace("../manifests", str(ROOT / "manifests"))
+    assert written in text
+    (tmp_path / "env.yml").write_text(text.replace(written, typo))
+    result = run_cli("stack", "plan", str(tmp_path / "env.yml"))
+    assert result.exit_code == ExitCode.INVALID_INPUT, result.stdout
+    line = next(i for i, row in enumerate(text.splitlines(), 1) if written in row)
+    assert f"env.yml:{line}:" in result.stderr and field in result.stderr, result.stderr
+
+
 def test_two_services_claiming_one_host_are_refused(tmp_path: Path) -> None:
     def clash(data: dict[str, Any]) -> None:
         data["spec"]["services"][1]["hosts"]["http"] = "*.kas-tunnel.staging.gitlab.example.com"

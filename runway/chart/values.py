@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validat
 from pydantic.config import JsonDict
 
 from runway.common.jsonschemas import KeysChecked
-from runway.common.kube import PORT_NAME, QUANTITY, SECRET_NAME, SECRET_NAME_MAX_LENGTH
+from runway.common.kube import CIDR, PORT_NAME, QUANTITY, SECRET_NAME, SECRET_NAME_MAX_LENGTH
 
 Quantity = Annotated[
     str,
@@ -25,6 +25,7 @@ SetString = Annotated[str, WithJsonSchema({"type": ["string", "number"]})]
 """A string `helm --set` may give as a number (`--set image.tag=17`); templates `toString` it."""
 Name = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
 SecretName = Annotated[str, Field(pattern=SECRET_NAME, max_length=SECRET_NAME_MAX_LENGTH)]
+Cidr = Annotated[str, Field(pattern=CIDR)]
 OptionalName = Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253)]
 
 
@@ -184,7 +185,7 @@ class PodDisruptionBudget(Values):
 
 class Cloudflare(Values):
     enabled: bool = Field(False, description="Only Cloudflare's ranges may reach public listeners")
-    cidrs: list[str] = Field(
+    cidrs: list[Cidr] = Field(
         default_factory=list, description="Cloudflare's published IP ranges (update as they change)"
     )
 
@@ -197,7 +198,7 @@ class NetworkPolicy(Values):
         default_factory=dict,
         description="Labels of the namespace of the ingress controller or gateway (empty: any)",
     )
-    internalCidrs: list[str] = Field(
+    internalCidrs: list[Cidr] = Field(
         default_factory=lambda: ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"],
         description="Sources allowed to reach internal listeners",
     )

@@ -20,6 +20,15 @@ SECRET_NAME_MAX_LENGTH = 56
 labels of at most 63 characters as volume names: longer names, or dots, would pass every schema
 and stop the install there (two names cut to one would also collide)."""
 
+_OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_IPV4_RANGE = rf"({_OCTET}\.){{3}}{_OCTET}/(3[0-2]|[12]?[0-9])"
+_IPV6_RANGE = r"[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}/(12[0-8]|1[01][0-9]|[1-9]?[0-9])"
+IPV4_CIDR = f"^{_IPV4_RANGE}$"
+CIDR = f"^({_IPV4_RANGE}|{_IPV6_RANGE})$"
+"""An IPv4 range (exact), or the shape of an IPv6 one: what a NetworkPolicy's ipBlock or a GKE
+range takes, so a typo fails at the schema rather than at the API that is handed it. Plain
+groups: the patterns go into JSON Schemas (ECMA-262)."""
+
 QUANTITY = re.compile(r"^([0-9]+(\.[0-9]+)?|\.[0-9]+)(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei)?$")
 """The quantities runway accepts and writes (`500m`, `2`, `512Mi`, `8G`). Plain groups, no named
 ones, because the pattern goes into JSON Schemas, whose regular expressions are ECMA-262's."""

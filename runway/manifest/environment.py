@@ -15,13 +15,14 @@ import pydantic
 from pydantic import Field, model_validator
 
 from runway import versions
+from runway.common.kube import IPV4_CIDR
 from runway.errors import Diagnostic, ManifestError
 from runway.manifest import _types as t
 from runway.manifest._yaml import load_single_document
 from runway.manifest.models import API_DEV, Strict
 
 GCP_REGION = r"^[a-z]+-[a-z]+[0-9]$"
-Cidr = Annotated[str, Field(pattern=r"^[0-9.]+/[0-9]{1,2}$")]
+Cidr = Annotated[str, Field(pattern=IPV4_CIDR)]
 Label = Annotated[str, Field(pattern=r"^[a-z]([-_a-z0-9]{0,62})?$")]
 LabelValue = Annotated[str, Field(pattern=r"^[-_a-z0-9]{0,63}$")]
 DEFAULT_APIS = [
