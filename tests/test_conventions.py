@@ -24,7 +24,10 @@ def kas(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_set_numbers_for_tags_and_quantities_pass_the_schema(kas: Path) -> None:
-    """What `helm --set image.tag=17 --set resources.limits.cpu=2` hands the chart."""
+    """What `helm --set image.tag=17 --set resources.limits.cpu=2` hands the chart, and
+    `--set rollingUpdate.maxSurge=1`, which Kubernetes needs as a number."""
+    rolling = one(objects(kas, {"rollingUpdate": {"maxSurge": 1}}), "Deployment")["spec"]
+    assert rolling["strategy"]["rollingUpdate"] == {"maxSurge": 1, "maxUnavailable": 0}
     found = objects(kas, {"image": {"tag": 17}, "resources": {"limits": {"cpu": 2}}})
     main = container(found)
     assert main["image"].endswith("/gitlab-kas:17")
@@ -60,6 +63,9 @@ SECRET = {"existing": {"name": "s", "key": "k"}, "file": "/etc/extra/value"}
         {"secrets": {"s" * 57: SECRET}},
         {"listeners": {"Http": {"port": 8080, "exposure": "internal"}}},
         {"networkPolicy": {"internalCidrs": ["10.0.0.0/33"]}},
+        {"rollingUpdate": {"maxSurge": "1"}},
+        {"rollingUpdate": {"maxUnavailable": "150%"}},
+        {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}},
         {"networkPolicy": {"cloudflare": {"cidrs": ["173.245.48/20"]}}},
     ],
     ids=[
@@ -68,6 +74,9 @@ SECRET = {"existing": {"name": "s", "key": "k"}, "file": "/etc/extra/value"}
         "listener-in-capitals",
         "prefix-too-long",
         "three-octets",
+        "pods-as-a-string",
+        "over-100-percent",
+        "no-pod-may-move",
     ],
 )
 def test_what_the_api_server_would_refuse_fails_at_the_schema(
@@ -76,7 +85,9 @@ def test_what_the_api_server_would_refuse_fails_at_the_schema(
     """A secret is mounted as volume `secret-NAME` (a DNS label of at most 63 characters), a
     listener names a container port (an IANA service name), and a NetworkPolicy's ipBlock takes
     a range: the schema refuses what the API server would, and checks the values under names."""
-    with pytest.raises(VerifyError, match=r"propertyName|does not match pattern"):
+    with pytest.raises(
+        VerifyError, match=r"propertyName|does not match pattern|'not' failed|anyOf"
+    ):
         helm.render(kas, values, name="rel", namespace="ns")
 
 

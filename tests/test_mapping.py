@@ -165,7 +165,7 @@ def test_regions_become_the_region_value(tmp_path: Path) -> None:
 def test_deployment_strategy(tmp_path: Path, strategy: str, surge: str) -> None:
     _, chart = chart_from(tmp_path, f"  deployment: {{strategy: {strategy}}}\n")
     rolling = one(objects(chart), "Deployment")["spec"]["strategy"]["rollingUpdate"]
-    assert rolling == {"maxSurge": surge, "maxUnavailable": "0"}
+    assert rolling == {"maxSurge": surge, "maxUnavailable": 0}
 
 
 def test_traffic_percentages_warn(tmp_path: Path) -> None:

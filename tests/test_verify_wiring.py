@@ -458,6 +458,41 @@ def test_a_name_used_twice_where_kubernetes_wants_it_unique_is_named(
 
 
 @pytest.mark.parametrize(
+    ("kind", "field", "value", "expected"),
+    [
+        ("Deployment", "maxUnavailable", "0", "'0' is a string but not a percentage"),
+        ("Deployment", "maxSurge", "1", "'1' is a string but not a percentage"),
+        ("Deployment", "maxUnavailable", "150%", "150% is over 100%"),
+        ("Deployment", "maxSurge", -1, "-1 is negative"),
+        ("PodDisruptionBudget", "maxUnavailable", "1", "'1' is a string but not a percentage"),
+    ],
+)
+def test_pod_counts_the_api_server_refuses_are_named(
+    shipped: Path, kind: str, field: str, value: Any, expected: str
+) -> None:
+    """Kubernetes takes a number or a percentage string (IntOrString); its schema takes any
+    string, so `maxUnavailable: "0"`, which every chart once shipped, passed every schema and
+    the API server refused the Deployment."""
+    found = _rendered(shipped / "kas")
+    values = _values(shipped / "kas")
+    assert wiring.check(found, values) == []
+    target = next(o for o in found if o["kind"] == kind)
+    spec = target["spec"]
+    (spec["strategy"]["rollingUpdate"] if kind == "Deployment" else spec)[field] = value
+    problems = wiring.check(found, values)
+    assert any(expected in p and f"{kind}/" in p for p in problems), problems
+
+
+def test_a_rollout_where_no_pod_may_move_is_named(shipped: Path) -> None:
+    found = _rendered(shipped / "kas")
+    values = _values(shipped / "kas")
+    rolling = _deployment(found)["spec"]["strategy"]["rollingUpdate"]
+    rolling.update(maxSurge="0%", maxUnavailable=0)
+    problems = wiring.check(found, values)
+    assert any("both zero" in p for p in problems), problems
+
+
+@pytest.mark.parametrize(
     ("requests", "limits", "expected"),
     [
         ({"cpu": "2"}, {"cpu": "1500m"}, "requests cpu 2 is above its limit 1500m"),

@@ -325,7 +325,7 @@ def _half_cpu(quantity: str) -> str:
 
 def _rolling_update(strategy: models.Strategy) -> v.RollingUpdate:
     if strategy is models.Strategy.EXPEDITED:
-        return v.RollingUpdate(maxSurge="100%", maxUnavailable="0")
+        return v.RollingUpdate(maxSurge="100%", maxUnavailable=0)
     return v.RollingUpdate()
 
 

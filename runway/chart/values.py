@@ -171,9 +171,38 @@ class Autoscaling(Values):
     )
 
 
+PodCount = Annotated[int, Field(ge=0)]
+"""A number of pods, where Kubernetes takes a number or a percentage (an IntOrString): a string
+must be a percentage (`"0"` is refused), so a number is written as one."""
+
+
 class RollingUpdate(Values):
-    maxSurge: str = Field("25%", description="Extra pods during a rollout")
-    maxUnavailable: str = Field("0", description="Pods that may be unavailable during a rollout")
+    """Both may not be zero (the API server refuses the Deployment)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "not": {
+                "properties": {
+                    "maxSurge": {"enum": [0, "0%"]},
+                    "maxUnavailable": {"enum": [0, "0%"]},
+                },
+                "required": ["maxSurge", "maxUnavailable"],
+            }
+        }
+    )
+
+    maxSurge: PodCount | Annotated[str, Field(pattern=r"^[0-9]+%$")] = Field(
+        "25%", description="Extra pods during a rollout: a number or a percentage"
+    )
+    maxUnavailable: PodCount | Annotated[str, Field(pattern=r"^(100|[1-9]?[0-9])%$")] = Field(
+        0, description="Pods that may be unavailable during a rollout: a number or a percentage"
+    )
+
+    @model_validator(mode="after")
+    def _one_moves(self) -> RollingUpdate:
+        if self.maxSurge in (0, "0%") and self.maxUnavailable in (0, "0%"):
+            raise ValueError("maxSurge and maxUnavailable may not both be zero")
+        return self
 
 
 class PodDisruptionBudget(Values):

@@ -72,6 +72,7 @@ def check(objects: list[dict[str, Any]], values: dict[str, Any]) -> list[str]:
     problems.extend(_port_names(objects))
     problems.extend(_repeated_names(objects))
     problems.extend(_resource_amounts(objects))
+    problems.extend(_pod_amounts(objects))
     return problems
 
 
@@ -511,6 +512,36 @@ def _repeated_names(objects: list[dict[str, Any]]) -> Iterator[str]:
         for what, names in lists:
             for name in sorted({n for n in names if n is not None and names.count(n) > 1}):
                 yield f"{where}: {what} {name!r} is used more than once; Kubernetes refuses the object"
+
+
+PERCENT = re.compile(r"^[0-9]+%$")
+
+
+def _pod_amounts(objects: list[dict[str, Any]]) -> Iterator[str]:
+    """Numbers of pods the API server refuses although the schemas take any int or string
+    (pkg/apis/apps/validation ValidatePositiveIntOrPercent): a string that is not a percentage
+    (`"0"`), a negative number, over 100% unavailable, or a rollout where nothing may move."""
+    for obj in objects:
+        spec = obj.get("spec") or {}
+        if obj.get("kind") == "Deployment":
+            at, found = "strategy.rollingUpdate", (spec.get("strategy") or {}).get("rollingUpdate")
+            names = ("maxSurge", "maxUnavailable")
+        elif obj.get("kind") == "PodDisruptionBudget":
+            at, found, names = "spec", spec, ("minAvailable", "maxUnavailable")
+        else:
+            continue
+        found = found or {}
+        where = _where(obj)
+        for name in (n for n in names if n in found):
+            value = found[name]
+            if isinstance(value, str) and not PERCENT.match(value):
+                yield f"{where}: {at}.{name} {value!r} is a string but not a percentage; write a number ({value}) or a percentage ('{value}%')"
+            elif isinstance(value, int) and value < 0:
+                yield f"{where}: {at}.{name} {value} is negative"
+            elif name != "maxSurge" and isinstance(value, str) and int(value[:-1]) > 100:
+                yield f"{where}: {at}.{name} {value} is over 100%"
+        if names[0] == "maxSurge" and all(found.get(n, 1) in (0, "0%") for n in names):
+            yield f"{where}: {at}: maxSurge and maxUnavailable are both zero, so no pod may be replaced; allow one of them"
 
 
 def _resource_amounts(objects: list[dict[str, Any]]) -> Iterator[str]:
