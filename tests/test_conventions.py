@@ -59,34 +59,49 @@ SECRET = {"existing": {"name": "s", "key": "k"}, "file": "/etc/extra/value"}
 @pytest.mark.parametrize(
     "values",
     [
-        {"secrets": {"db.password": SECRET}},
-        {"secrets": {"s" * 57: SECRET}},
-        {"listeners": {"Http": {"port": 8080, "exposure": "internal"}}},
-        {"networkPolicy": {"internalCidrs": ["10.0.0.0/33"]}},
-        {"rollingUpdate": {"maxSurge": "1"}},
-        {"rollingUpdate": {"maxUnavailable": "150%"}},
-        {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}},
-        {"networkPolicy": {"cloudflare": {"cidrs": ["173.245.48/20"]}}},
-    ],
-    ids=[
-        "secret-with-a-dot",
-        "secret-of-57",
-        "listener-in-capitals",
-        "prefix-too-long",
-        "three-octets",
-        "pods-as-a-string",
-        "over-100-percent",
-        "no-pod-may-move",
+        pytest.param({"secrets": {"db.password": SECRET}}, id="secret-with-a-dot"),
+        pytest.param({"secrets": {"s" * 57: SECRET}}, id="secret-of-57"),
+        pytest.param(
+            {"listeners": {"Http": {"port": 8080, "exposure": "internal"}}},
+            id="listener-in-capitals",
+        ),
+        pytest.param({"networkPolicy": {"internalCidrs": ["10.0.0.0/33"]}}, id="prefix-too-long"),
+        pytest.param(
+            {"networkPolicy": {"cloudflare": {"cidrs": ["173.245.48/20"]}}}, id="three-octets"
+        ),
+        pytest.param(
+            {"service": {"loadBalancerSourceRanges": ["office"]}}, id="source-range-not-a-cidr"
+        ),
+        pytest.param({"rollingUpdate": {"maxSurge": "1"}}, id="pods-as-a-string"),
+        pytest.param({"rollingUpdate": {"maxUnavailable": "150%"}}, id="over-100-percent"),
+        pytest.param(
+            {"rollingUpdate": {"maxSurge": 0, "maxUnavailable": "0%"}}, id="no-pod-may-move"
+        ),
+        pytest.param({"listeners": {"agent": {"host": "KAS.example.com"}}}, id="host-in-capitals"),
+        pytest.param(
+            {"listeners": {"agent": {"extraHosts": ["kas_1.example.com"]}}},
+            id="host-with-underscore",
+        ),
+        pytest.param({"listeners": {"agent": {"path": "api"}}}, id="relative-path"),
+        pytest.param({"podLabels": {"team": "a b"}}, id="label-value-with-a-space"),
+        pytest.param({"commonLabels": {"team": "x" * 64}}, id="label-value-of-64"),
+        pytest.param({"nodeSelector": {"bad key!": "x"}}, id="label-key-with-a-space"),
+        pytest.param(
+            {"podAnnotations": {"-starts-with-a-dash": "x"}}, id="annotation-key-with-a-dash-first"
+        ),
+        pytest.param({"priorityClassName": "Bad_Name"}, id="priority-class-in-capitals"),
+        pytest.param({"env": {"1=BAD": "x"}}, id="env-name-with-equals"),
     ],
 )
 def test_what_the_api_server_would_refuse_fails_at_the_schema(
     kas: Path, values: dict[str, Any]
 ) -> None:
-    """A secret is mounted as volume `secret-NAME` (a DNS label of at most 63 characters), a
-    listener names a container port (an IANA service name), and a NetworkPolicy's ipBlock takes
-    a range: the schema refuses what the API server would, and checks the values under names."""
+    """Values every JSON schema of the objects lets through and the API server refuses: a
+    secret's volume `secret-NAME` (a DNS label of at most 63 characters), a listener's port name,
+    ranges, pod counts, hosts and paths at the edge, labels, annotations, names and env names.
+    The values schema refuses them at `helm install`, before anything is applied."""
     with pytest.raises(
-        VerifyError, match=r"propertyName|does not match pattern|'not' failed|anyOf"
+        VerifyError, match=r"propertyName|does not match pattern|'not' failed|anyOf|maxLength"
     ):
         helm.render(kas, values, name="rel", namespace="ns")
 

@@ -13,7 +13,17 @@ from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, model_validat
 from pydantic.config import JsonDict
 
 from runway.common.jsonschemas import KeysChecked
-from runway.common.kube import CIDR, PORT_NAME, QUANTITY, SECRET_NAME, SECRET_NAME_MAX_LENGTH
+from runway.common.kube import (
+    CIDR,
+    ENV_NAME,
+    HOSTNAME,
+    LABEL_KEY,
+    LABEL_VALUE,
+    PORT_NAME,
+    QUANTITY,
+    SECRET_NAME,
+    SECRET_NAME_MAX_LENGTH,
+)
 
 Quantity = Annotated[
     str,
@@ -26,6 +36,10 @@ SetString = Annotated[str, WithJsonSchema({"type": ["string", "number"]})]
 Name = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$", max_length=253)]
 SecretName = Annotated[str, Field(pattern=SECRET_NAME, max_length=SECRET_NAME_MAX_LENGTH)]
 Cidr = Annotated[str, Field(pattern=CIDR)]
+Hostname = Annotated[str, Field(pattern=HOSTNAME, max_length=253)]
+LabelKey = Annotated[str, Field(pattern=LABEL_KEY, max_length=317)]
+Labels = dict[LabelKey, Annotated[str, Field(pattern=LABEL_VALUE, max_length=63)]]
+Annotations = dict[LabelKey, str]
 OptionalName = Annotated[str, Field(pattern=r"^([a-z0-9]([-a-z0-9.]*[a-z0-9])?)?$", max_length=253)]
 
 
@@ -78,9 +92,11 @@ class Listener(Values):
     exposure: Literal["public", "internal", "cluster", "pod"] = Field(
         "cluster", description="Who may connect"
     )
-    path: str = Field("/", description="Path prefix at the edge")
-    host: str = Field("", description="Host at the edge (a leading *. makes it a wildcard)")
-    extraHosts: list[str] = Field(
+    path: Annotated[str, Field(pattern="^/")] = Field("/", description="Path prefix at the edge")
+    host: Hostname | Literal[""] = Field(
+        "", description="Host at the edge (a leading *. makes it a wildcard)"
+    )
+    extraHosts: list[Hostname] = Field(
         default_factory=list, description="More hosts routed to this listener (same path and TLS)"
     )
     tlsSecret: OptionalName = Field("", description="TLS Secret for host; empty: <fullname>-tls")
@@ -223,7 +239,7 @@ class NetworkPolicy(Values):
     enabled: bool = Field(
         True, description="Default-deny NetworkPolicy allowing each listener's exposure"
     )
-    ingressNamespaceSelector: dict[str, str] = Field(
+    ingressNamespaceSelector: Labels = Field(
         default_factory=dict,
         description="Labels of the namespace of the ingress controller or gateway (empty: any)",
     )
@@ -245,10 +261,8 @@ class BackendConfig(Values):
 class Ingress(Values):
     enabled: bool = Field(True, description="Ingress for public and internal http/grpc listeners")
     className: str = Field("", description="IngressClass name")
-    annotations: dict[str, str] = Field(
-        default_factory=dict, description="Extra Ingress annotations"
-    )
-    internalAnnotations: dict[str, str] = Field(
+    annotations: Annotations = Field(default_factory=dict, description="Extra Ingress annotations")
+    internalAnnotations: Annotations = Field(
         default_factory=dict, description="Annotations added to the internal Ingress"
     )
     tls: bool = Field(True, description="Terminate TLS for each host")
@@ -271,7 +285,7 @@ class OwnGateway(Values):
     certificateMap: str = Field("", description="GKE Certificate Manager map for TLS")
     tlsSecret: OptionalName = Field("", description="Secret with the TLS certificate (not GKE)")
     address: str = Field("", description="Named static address of the Gateway (GKE)")
-    annotations: dict[str, str] = Field(default_factory=dict, description="Gateway annotations")
+    annotations: Annotations = Field(default_factory=dict, description="Gateway annotations")
 
 
 class Gateway(Values):
@@ -286,12 +300,12 @@ class Gateway(Values):
 
 class ServiceValues(Values):
     type: Literal["ClusterIP"] = Field("ClusterIP", description="Service type of the main Service")
-    annotations: dict[str, str] = Field(default_factory=dict, description="Service annotations")
-    loadBalancerAnnotations: dict[str, str] = Field(
+    annotations: Annotations = Field(default_factory=dict, description="Service annotations")
+    loadBalancerAnnotations: Annotations = Field(
         default_factory=dict,
         description="Annotations of the LoadBalancer Service for public tcp listeners",
     )
-    loadBalancerSourceRanges: list[str] = Field(
+    loadBalancerSourceRanges: list[Cidr] = Field(
         default_factory=list, description="Source ranges of that LoadBalancer"
     )
 
@@ -314,9 +328,7 @@ class Metrics(Values):
 class ServiceAccount(Values):
     create: bool = Field(True, description="Create a ServiceAccount")
     name: OptionalName = Field("", description="Name; empty: the release's full name")
-    annotations: dict[str, str] = Field(
-        default_factory=dict, description="ServiceAccount annotations"
-    )
+    annotations: Annotations = Field(default_factory=dict, description="ServiceAccount annotations")
     automountServiceAccountToken: bool = Field(
         False, description="Mount the API token (only when the service calls the API)"
     )
@@ -534,7 +546,7 @@ class ChartValues(Values):
         description="Named ports and their exposure, by port name"
     )
     primaryListener: PortName = Field(description="The listener helm test and default probes use")
-    env: dict[str, str] = Field(
+    env: dict[Annotated[str, Field(pattern=ENV_NAME)], str] = Field(
         default_factory=dict, description="Plain environment variables (never secrets)"
     )
     secrets: dict[SecretName, Secret] = Field(
@@ -599,22 +611,18 @@ class ChartValues(Values):
         30, description="Grace period on shutdown"
     )
     topologySpread: bool = Field(True, description="Spread pods across zones and hosts")
-    podAnnotations: dict[str, str] = Field(
-        default_factory=dict, description="Extra pod annotations"
-    )
-    podLabels: dict[str, str] = Field(default_factory=dict, description="Extra pod labels")
-    nodeSelector: dict[str, str] = Field(default_factory=dict, description="Node selector")
+    podAnnotations: Annotations = Field(default_factory=dict, description="Extra pod annotations")
+    podLabels: Labels = Field(default_factory=dict, description="Extra pod labels")
+    nodeSelector: Labels = Field(default_factory=dict, description="Node selector")
     tolerations: list[dict[str, Any]] = Field(default_factory=list, description="Tolerations")
     affinity: dict[str, Any] = Field(default_factory=dict, description="Pod affinity rules")
     topologySpreadConstraints: list[dict[str, Any]] = Field(
         default_factory=list,
         description="Replace the zone and host spread (topologySpread) with these constraints",
     )
-    priorityClassName: str = Field("", description="PriorityClass of the pods")
-    commonLabels: dict[str, str] = Field(
-        default_factory=dict, description="Labels added to every object"
-    )
-    commonAnnotations: dict[str, str] = Field(
+    priorityClassName: OptionalName = Field("", description="PriorityClass of the pods")
+    commonLabels: Labels = Field(default_factory=dict, description="Labels added to every object")
+    commonAnnotations: Annotations = Field(
         default_factory=dict, description="Annotations added to the Deployment and its pods"
     )
     extraEnvVars: list[dict[str, Any]] = Field(

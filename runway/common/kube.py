@@ -20,6 +20,16 @@ SECRET_NAME_MAX_LENGTH = 56
 labels of at most 63 characters as volume names: longer names, or dots, would pass every schema
 and stop the install there (two names cut to one would also collide)."""
 
+HOSTNAME = r"^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$"
+"""A DNS name at the edge (Ingress, Gateway API); a leading `*.` makes it a wildcard."""
+_DNS_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
+LABEL_KEY = rf"^({_DNS_SUBDOMAIN}/)?[A-Za-z0-9]([-A-Za-z0-9_.]{{0,61}}[A-Za-z0-9])?$"
+"""A label's or an annotation's key: a name of at most 63 characters, with an optional DNS
+prefix (pkg/util/validation IsQualifiedName)."""
+LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
+ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+"""An environment variable's name as Kubernetes 1.30 takes it (later releases relax it)."""
+
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _IPV4_RANGE = rf"({_OCTET}\.){{3}}{_OCTET}/(3[0-2]|[12]?[0-9])"
 _IPV6_RANGE = r"[0-9a-fA-F]{0,4}(:[0-9a-fA-F]{0,4}){2,7}/(12[0-8]|1[01][0-9]|[1-9]?[0-9])"

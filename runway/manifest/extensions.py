@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from runway import versions
-from runway.common.kube import PORT_NAME, SECRET_NAME, SECRET_NAME_MAX_LENGTH
+from runway.common.kube import HOSTNAME, PORT_NAME, SECRET_NAME, SECRET_NAME_MAX_LENGTH
 from runway.manifest import _types as t
 
 
@@ -40,7 +40,7 @@ PortName = Annotated[str, Field(pattern=PORT_NAME, max_length=15)]
 Hostname = Annotated[
     str,
     Field(
-        pattern=r"^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$",
+        pattern=HOSTNAME,
         max_length=253,
         description="A DNS name; a leading '*.' makes it a wildcard",
     ),

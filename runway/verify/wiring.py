@@ -17,7 +17,7 @@ from typing import Any
 
 from ruamel.yaml.error import YAMLError
 
-from runway.common import yamlio
+from runway.common import kube, yamlio
 from runway.common.kube import containers, parse_quantity, pod_spec, port_name_problem
 from runway.verify.podview import (
     ContainerView,
@@ -37,7 +37,7 @@ DNS_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]
 DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
 DNS_1123_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
 LABEL_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
-LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+LABEL_VALUE = re.compile(kube.LABEL_VALUE)
 WELL_KNOWN_CLUSTER_ROLES = {"cluster-admin", "admin", "edit", "view"}
 _LABEL_NAMED = {"Service", "Namespace"}  # names that must be DNS labels (≤ 63)
 
