@@ -509,7 +509,7 @@ PROJECT_HEAD = "name: runway-infra\nruntime: python\nconfig:\n"
         (
             "runtime: python\n",
             "config: {}\n",
-            "Pulumi project schema: 'name' is a required property",
+            'Pulumi project schema: "name" is a required property',
         ),
         (
             PROJECT_HEAD + "  sizes:\n    type: array\n",

@@ -12,14 +12,11 @@ must give a `value`; a stack must set every project key without a default (secre
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
+from runway.common import shipped_schemas
 from runway.errors import Diagnostic, ManifestError
 from runway.manifest._yaml import Document, load_single_document
 
@@ -37,12 +34,6 @@ class StackConfig:
     secrets: tuple[
         str, ...
     ]  # declared secret keys the stack leaves to `pulumi config set --secret`
-
-
-@functools.cache
-def _schema() -> jsonschema.Draft202012Validator:
-    text = resources.files("runway.data").joinpath("schemas/pulumi-project.schema.json").read_text()
-    return jsonschema.Draft202012Validator(json.loads(text))
 
 
 def _located(
@@ -63,10 +54,8 @@ def check_project(document: Document) -> list[Diagnostic]:
     if not isinstance(data, dict):
         return [_located(document, (), "a Pulumi project file is a mapping")]
     problems = [
-        _located(document, tuple(e.absolute_path), f"Pulumi project schema: {e.message}")
-        for e in sorted(
-            _schema().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
-        )
+        _located(document, path, f"Pulumi project schema: {message}")
+        for path, message in shipped_schemas.problems("pulumi-project.schema.json", data)
     ]
     if problems:
         return problems

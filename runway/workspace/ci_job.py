@@ -11,13 +11,9 @@ pipeline, as the file variable `GL_AGENTW_TOKEN_FILE_PATH` (docs/workspaces.md).
 from __future__ import annotations
 
 import dataclasses
-import functools
-import json
-from importlib import resources
 from typing import Any
 
-import jsonschema
-
+from runway.common import shipped_schemas
 from runway.errors import BuildError, Diagnostic, ManifestError
 from runway.workspace import runner, start
 from runway.workspace.devfile import Container, Workspace
@@ -132,15 +128,9 @@ def job(workspace: Workspace, options: JobOptions) -> dict[str, Any]:
         }
     document = {"workload": body}
     errors = [
-        f"{'.'.join(str(p) for p in e.absolute_path)}: {e.message}"
-        for e in _ci_schema().iter_errors(document)
+        f"{'.'.join(str(p) for p in path)}: {message}"
+        for path, message in shipped_schemas.problems("gitlab-ci.schema.json", document)
     ]
     if errors:
         raise BuildError("the generated job does not fit GitLab's CI schema: " + "; ".join(errors))
     return document
-
-
-@functools.cache
-def _ci_schema() -> jsonschema.Draft7Validator:
-    text = resources.files("runway.data").joinpath("schemas/gitlab-ci.schema.json").read_text()
-    return jsonschema.Draft7Validator(json.loads(text))

@@ -8,14 +8,10 @@ translate (the main container, the others, volumes, endpoints, postStart command
 from __future__ import annotations
 
 import dataclasses
-import functools
-import json
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
-
+from runway.common import shipped_schemas
 from runway.errors import Diagnostic, ManifestError
 from runway.manifest._yaml import Document, load_single_document
 from runway.workspace import rules
@@ -75,12 +71,6 @@ class Workspace:
     variables: dict[str, str]
 
 
-@functools.cache
-def _schema_validator() -> jsonschema.Draft7Validator:
-    text = resources.files("runway.data").joinpath("schemas/devfile.schema.json").read_text()
-    return jsonschema.Draft7Validator(json.loads(text))
-
-
 def load_devfile(path: Path) -> Workspace:
     """Read, validate and interpret a devfile; ManifestError carries every problem found."""
     document = load_single_document(path, what="devfiles", limit=MAX_DEVFILE_BYTES)
@@ -106,12 +96,9 @@ def check(document: Document) -> list[Diagnostic]:
         )
 
     problems = [located(*finding) for finding in rules.schema_version(data)]
-    schema_errors = sorted(
-        _schema_validator().iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path]
-    )
+    schema_errors = shipped_schemas.problems("devfile.schema.json", data)
     problems += [
-        located(tuple(error.absolute_path), f"devfile schema: {error.message[:300]}")
-        for error in schema_errors[:20]
+        located(path, f"devfile schema: {message[:300]}") for path, message in schema_errors[:20]
     ]
     if schema_errors:
         return problems
