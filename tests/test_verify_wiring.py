@@ -109,6 +109,36 @@ def test_a_config_key_kas_does_not_know_is_refused(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        (
+            "listen_grace_period: 5s",
+            "listen_grace_period: 5m",
+            "workspaces.listen.listen_grace_period is '5m', which kas does not read as a duration",
+        ),
+        (
+            "websocket: true",
+            'websocket: "true"',
+            "agent.listen.websocket is 'true', which kas does not read as a bool",
+        ),
+        (
+            "shutdown_grace_period: 300s",
+            "shutdown_grace_period: 3600s",
+            "workspaces.listen.shutdown_grace_period is 3600s, but the pod is killed 300 s after",
+        ),
+    ],
+)
+def test_a_config_value_kas_cannot_read_or_honour_is_named(
+    tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    """protojson takes a Duration only as seconds with an `s` suffix and a bool only as a bool:
+    anything else stops KAS at start; and a drain longer than the pod's grace period is cut."""
+    assert not [p for p in _problems(tmp_path / "as-shipped", KAS) if "contract kas" in p]
+    problems = _problems(tmp_path / "edited", KAS, _replace(old, new))
+    assert any(expected in p for p in problems), problems
+
+
 def test_the_redis_block_follows_the_chart_values(shipped: Path) -> None:
     values = {
         "redis": {

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from ruamel.yaml.error import YAMLError
@@ -109,6 +110,7 @@ class _Context:
         yield from self._config_keys(config, spec, label)
         yield from self._secret_files(config, spec.get("secret_files") or {}, label)
         yield from self._probes(config, spec.get("probes") or {}, label)
+        yield from self._shutdown_grace(config, spec.get("shutdown_grace_periods") or [], label)
         websocket = spec.get("websocket_listener")
         if websocket and _get(config, f"{websocket}.websocket") is True:
             port = _port(_get(config, f"{websocket}.address"))
@@ -140,7 +142,7 @@ class _Context:
     ) -> Iterator[str]:
         if spec.get("strict"):
             yield from (
-                f"{label}: {p}" for p in _unknown_keys(config, spec["keys"], "", self.component)
+                f"{label}: {p}" for p in _key_problems(config, spec["keys"], "", self.component)
             )
         for key in spec.get("required") or []:
             if _get(config, key) is None:
@@ -203,6 +205,20 @@ class _Context:
                 yield f"{self.view.where}: {kind}Probe targets port {get.get('port')}, but {label} serves it on {port}"
             if get.get("path") != path:
                 yield f"{self.view.where}: {kind}Probe asks {get.get('path')}, but {label} serves it at {path}"
+
+    def _shutdown_grace(self, config: dict[str, Any], keys: list[str], label: str) -> Iterator[str]:
+        """A drain the component is told to wait for must end before Kubernetes kills the pod
+        (terminationGracePeriodSeconds, 30 by default), or connections are cut mid-drain."""
+        allowed = self.workload.pod.get("terminationGracePeriodSeconds", 30)
+        for key in keys:
+            value = _get(config, key)
+            drained = LEAVES["duration"][0](value) and float(value[:-1]) > allowed
+            if drained:
+                yield (
+                    f"{label}: {key} is {value}, but the pod is killed {allowed} s after it is "
+                    f"told to stop (terminationGracePeriodSeconds); lower it, or raise "
+                    f"termination_grace_period_seconds"
+                )
 
     def _port_name(self, port: int) -> str | None:
         return next((n for n, p in self.view.ports().items() if p == port), None)
@@ -383,7 +399,27 @@ class _Context:
                     )
 
 
-def _unknown_keys(config: Any, known: Any, prefix: str, component: str) -> Iterator[str]:
+LEAVES: dict[str, tuple[Callable[[Any], bool], str]] = {
+    "string": (lambda v: isinstance(v, str), "text; quote it"),
+    "bool": (lambda v: isinstance(v, bool), "true or false, unquoted"),
+    "number": (
+        lambda v: (
+            (isinstance(v, int | float) and not isinstance(v, bool))
+            or (isinstance(v, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]+)?", v) is not None)
+        ),
+        "a number",
+    ),
+    "duration": (
+        lambda v: isinstance(v, str) and re.fullmatch(r"-?[0-9]+(\.[0-9]{1,9})?s", v) is not None,
+        "seconds with an s suffix, e.g. 300s or 1.5s: protobuf's JSON form of a Duration takes "
+        "no other unit (5m is refused)",
+    ),
+}
+"""What a protobuf-JSON reader (protojson) takes for each kind of leaf: anything else stops the
+component at start, as an unknown key does."""
+
+
+def _key_problems(config: Any, known: Any, prefix: str, component: str) -> Iterator[str]:
     if isinstance(known, dict):
         if not isinstance(config, dict):
             yield f"{prefix} must be a mapping"
@@ -396,11 +432,14 @@ def _unknown_keys(config: Any, known: Any, prefix: str, component: str) -> Itera
                     f"keys at start); known here: {', '.join(sorted(known))}"
                 )
                 continue
-            yield from _unknown_keys(value, known[key], dotted, component)
-    elif known == "list" and not isinstance(config, list):
-        yield f"{prefix} must be a list"
-    elif known != "list" and isinstance(config, dict | list):
+            yield from _key_problems(value, known[key], dotted, component)
+    elif known == "list":
+        if not isinstance(config, list):
+            yield f"{prefix} must be a list"
+    elif isinstance(config, dict | list):
         yield f"{prefix} must be a single value ({known})"
+    elif known in LEAVES and not LEAVES[known][0](config):
+        yield f"{prefix} is {config!r}, which {component} does not read as a {known}: write {LEAVES[known][1]}"
 
 
 def _get(config: dict[str, Any], dotted: str) -> Any:
