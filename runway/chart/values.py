@@ -15,7 +15,7 @@ from pydantic.config import JsonDict
 from runway.common.jsonschemas import KeysChecked
 from runway.common.kube import (
     CIDR,
-    ENV_NAME,
+    CONTAINER_ENV_NAME,
     HOSTNAME,
     LABEL_KEY,
     LABEL_VALUE,
@@ -546,7 +546,7 @@ class ChartValues(Values):
         description="Named ports and their exposure, by port name"
     )
     primaryListener: PortName = Field(description="The listener helm test and default probes use")
-    env: dict[Annotated[str, Field(pattern=ENV_NAME)], str] = Field(
+    env: dict[Annotated[str, Field(pattern=CONTAINER_ENV_NAME)], str] = Field(
         default_factory=dict, description="Plain environment variables (never secrets)"
     )
     secrets: dict[SecretName, Secret] = Field(

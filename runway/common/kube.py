@@ -27,7 +27,7 @@ LABEL_KEY = rf"^({_DNS_SUBDOMAIN}/)?[A-Za-z0-9]([-A-Za-z0-9_.]{{0,61}}[A-Za-z0-9
 """A label's or an annotation's key: a name of at most 63 characters, with an optional DNS
 prefix (pkg/util/validation IsQualifiedName)."""
 LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$"
-ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+CONTAINER_ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
 """An environment variable's name as Kubernetes 1.30 takes it (later releases relax it)."""
 
 _OCTET = r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
