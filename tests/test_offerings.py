@@ -15,6 +15,7 @@ import pytest
 from ruamel.yaml import YAML
 
 from runway import helm
+from runway.common import yamlio
 from runway.common.kube import pod_spec
 from runway.errors import ExitCode, NotFoundError
 from runway.offerings import gke
@@ -135,7 +136,7 @@ def test_managed_self_hosted_bundle_validates_and_its_release_renders_hardened(
         ">=0.1.0 <1.0.0",
         "--offline",
         "--gitlab-url",
-        "https://gitlab.example.com",
+        "https://gitlab.customer.example",
         "--namespace",
         f"{service}-ns",
         "-o",
@@ -183,6 +184,11 @@ def test_managed_self_hosted_bundle_validates_and_its_release_renders_hardened(
         assert filled["gitlab-kas-secret"] == {
             "kas_shared_secret": "${RUNWAY_SECRET_GITLAB_KAS_SECRET}"
         }
+        # KAS calls the instance that made the bundle, not the manifest's example GitLab.
+        (configmap,) = [o for o in rendered if o["metadata"]["name"].endswith("kas-config")]
+        config = yamlio.load(configmap["data"]["00-config.yaml"])
+        assert config["gitlab"]["address"] == "https://gitlab.customer.example"
+        assert config["gitlab"]["external_url"] == "https://gitlab.customer.example"
 
 
 @pytest.mark.parametrize("service", SERVICES)

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from runway.chart import values as v
 from runway.chart.spec import ChartSpec
+from runway.common import contract_data
 from runway.common.mappings import merge
 from runway.errors import UsageError
 from runway.offerings import Offering
@@ -43,3 +44,25 @@ def offering_values(spec: ChartSpec, offering: Offering, profile: dict[str, Any]
             f"spec.offerings.overrides.{offering.value}) do not fit the chart: {problems}"
         ) from None
     return combined
+
+
+def customer_config(spec: ChartSpec, gitlab_url: str | None = None) -> dict[str, dict[str, Any]]:
+    """configOverrides for the config keys the component's contract says an installation sets
+    (KAS: the GitLab it serves), by config file: the manifest's values, for a customer to
+    review; or, given the GitLab URL, those the contract fills from it."""
+    name = spec.annotations.get(contract_data.ANNOTATION)
+    keys: dict[str, str] = (contract_data.load(name).get("customer_config") or {}) if name else {}
+    found: dict[str, dict[str, Any]] = {}
+    for item in spec.values.configFiles:
+        for dotted, source in keys.items():
+            node: Any = item.data
+            for part in dotted.split("."):
+                node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                continue
+            target = found.setdefault(item.path, {})
+            *parents, last = dotted.split(".")
+            for part in parents:
+                target = target.setdefault(part, {})
+            target[last] = gitlab_url if gitlab_url and source == "gitlab_url" else node
+    return found

@@ -8,12 +8,11 @@ from typing import Any
 
 from runway import versions
 from runway.chart.spec import ChartSpec
-from runway.common import contract_data
 from runway.common.mappings import merge
 from runway.common.yamlio import yaml_text
 from runway.errors import NotFoundError, UsageError
 from runway.offerings import Offering, flux
-from runway.offerings.overrides import offering_values
+from runway.offerings.overrides import customer_config, offering_values
 from runway.publish.compatibility import newest_compatible, newest_in_range
 from runway.publish.registry import Release, stage_chart_url
 
@@ -46,29 +45,9 @@ def customer_values(spec: ChartSpec) -> dict[str, Any]:
         found["secrets"] = existing
     if spec.values.redis is not None:
         found["redis"] = spec.values.redis.model_dump(mode="json", exclude_defaults=True)
-    overrides = _customer_config(spec)
+    overrides = customer_config(spec)
     if overrides:
         found["configOverrides"] = overrides
-    return found
-
-
-def _customer_config(spec: ChartSpec) -> dict[str, dict[str, Any]]:
-    """The config keys the component's contract says an installation sets (KAS: its GitLab)."""
-    name = spec.annotations.get(contract_data.ANNOTATION)
-    keys = contract_data.load(name).get("customer_config") or [] if name else []
-    found: dict[str, dict[str, Any]] = {}
-    for item in spec.values.configFiles:
-        for dotted in keys:
-            node: Any = item.data
-            for part in dotted.split("."):
-                node = node.get(part) if isinstance(node, dict) else None
-            if node is None:
-                continue
-            target = found.setdefault(item.path, {})
-            *parents, last = dotted.split(".")
-            for part in parents:
-                target = target.setdefault(part, {})
-            target[last] = node
     return found
 
 
@@ -99,7 +78,9 @@ def self_managed(spec: ChartSpec, chart_url: str) -> dict[str, bytes]:
 def managed_self_hosted(
     spec: ChartSpec, options: flux.BundleOptions, resolved: str | None
 ) -> dict[str, bytes]:
-    values = offering_values(spec, Offering.MANAGED_SELF_HOSTED, {})
+    gitlab = customer_config(spec, options.gitlab_url)
+    profile = {"configOverrides": gitlab} if gitlab else {}
+    values = offering_values(spec, Offering.MANAGED_SELF_HOSTED, profile)
     objects = flux.bundle(options, values)
     files = {name: _documents(found) for name, found in objects.items()}
     files["kustomization.yaml"] = yaml_text(

@@ -13,7 +13,7 @@ from runway.chart.values import Listener
 from runway.errors import UsageError
 from runway.manifest.environment import RunwayEnvironment
 from runway.offerings import Offering, gke
-from runway.offerings.overrides import check_supported
+from runway.offerings.overrides import check_supported, customer_config
 from runway.offerings.source import find_service
 from runway.publish.registry import stage_chart_url
 
@@ -85,14 +85,11 @@ def _moved(listener: Listener, host: str) -> Listener:
 
 
 def _gitlab_of(spec: ChartSpec, url: str) -> ChartSpec:
-    """KAS talks to the environment's GitLab (its config's `gitlab.address` and `external_url`,
-    through `configOverrides`), not to the in-cluster GitLab a self-managed default assumes."""
-    if spec.annotations.get("runway.gitlab.com/contract") != "kas":
+    """The component talks to the environment's GitLab (KAS: its config's `gitlab.address` and
+    `external_url`, through `configOverrides`), not to the in-cluster GitLab a self-managed
+    default assumes."""
+    overrides = customer_config(spec, url)
+    if not overrides:
         return spec
-    overrides = {
-        item.path: {"gitlab": {"address": url, "external_url": url}}
-        for item in spec.values.configFiles
-        if isinstance(item.data.get("gitlab"), dict)
-    }
     values = spec.values.model_copy(update={"configOverrides": overrides})
     return dataclasses.replace(spec, values=values)
