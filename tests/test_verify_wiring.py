@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 from runway import verify
 from runway.common import contract_data
 from runway.common.kube import pod_spec
+from runway.common.mappings import merge
 from runway.errors import ExitCode
 from runway.verify import cel, contracts, verify_chart, wiring
 from runway.verify.together import Installed, check, load_objects, render
@@ -485,6 +486,37 @@ def test_a_name_used_twice_where_kubernetes_wants_it_unique_is_named(
     plant(spec, spec["containers"][0], next(o for o in found if o["kind"] == "Service"))
     problems = wiring.check(found, values)
     assert any(expected in p and "used more than once" in p for p in problems), problems
+
+
+AI_GATEWAY_IMAGE = {"image": {"repository": "registry.example.com/ai-gateway", "tag": "1.0.0"}}
+
+
+@pytest.mark.parametrize(
+    ("metrics", "asked_by"),
+    [({}, "prometheus.io/port"), ({"kind": "PodMonitoring"}, "PodMonitoring/rel-ai-gateway")],
+)
+def test_a_metrics_port_no_network_policy_lets_in_is_named(
+    shipped: Path, metrics: dict[str, Any], asked_by: str
+) -> None:
+    """The AI Gateway serves metrics on 8082, beside its listener on 8080: the chart's
+    default-deny NetworkPolicy once let only 8080 in, so nothing could scrape it."""
+    chart = shipped / "ai-gateway"
+    values = merge(_values(chart), {**AI_GATEWAY_IMAGE, "metrics": metrics})
+    found = objects(chart, {**AI_GATEWAY_IMAGE, "metrics": metrics})
+    assert wiring.check(found, values) == []
+    policy = next(
+        o
+        for o in found
+        if o["metadata"]["name"] == "rel-ai-gateway" and o["kind"] == "NetworkPolicy"
+    )
+    policy["spec"]["ingress"] = [
+        rule for rule in policy["spec"]["ingress"] if rule["ports"][0]["port"] != 8082
+    ]
+    problems = wiring.check(found, values)
+    assert any(
+        f"{asked_by} asks Prometheus to scrape port 8082, which no NetworkPolicy" in p
+        for p in problems
+    ), problems
 
 
 @pytest.mark.parametrize(

@@ -73,6 +73,7 @@ def check(objects: list[dict[str, Any]], values: dict[str, Any]) -> list[str]:
     problems.extend(_repeated_names(objects))
     problems.extend(_resource_amounts(objects))
     problems.extend(_pod_amounts(objects))
+    problems.extend(_scrapes(objects, pods, by_name))
     return problems
 
 
@@ -542,6 +543,86 @@ def _pod_amounts(objects: list[dict[str, Any]]) -> Iterator[str]:
                 yield f"{where}: {at}.{name} {value} is over 100%"
         if names[0] == "maxSurge" and all(found.get(n, 1) in (0, "0%") for n in names):
             yield f"{where}: {at}: maxSurge and maxUnavailable are both zero, so no pod may be replaced; allow one of them"
+
+
+def _scrapes(
+    objects: list[dict[str, Any]],
+    pods: list[Workload],
+    by_name: dict[tuple[str, str], dict[str, Any]],
+) -> Iterator[str]:
+    """Every port Prometheus is asked to scrape (the prometheus.io/port annotation, a
+    PodMonitoring or PodMonitor endpoint) must be one the pod's NetworkPolicies let in: with a
+    default-deny policy, a metrics port that is not a listener is otherwise unreachable."""
+    policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
+    for workload in pods:
+        template = (by_name.get((workload.kind, workload.name)) or {}).get("spec") or {}
+        annotations = (template.get("template") or {}).get("metadata", {}).get("annotations") or {}
+        scraped: list[tuple[Any, str]] = []
+        if (
+            str(annotations.get("prometheus.io/scrape")) == "true"
+            and "prometheus.io/port" in annotations
+        ):
+            scraped.append((annotations["prometheus.io/port"], "prometheus.io/port"))
+        for monitor in objects:
+            endpoints = (monitor.get("spec") or {}).get("endpoints") or []
+            if monitor.get("kind") == "PodMonitor":
+                endpoints = (monitor.get("spec") or {}).get("podMetricsEndpoints") or []
+            elif monitor.get("kind") != "PodMonitoring":
+                continue
+            if _selects((monitor.get("spec") or {}).get("selector") or {}, workload.labels):
+                where = f"{monitor['kind']}/{monitor['metadata']['name']}"
+                scraped += [(e.get("portNumber", e.get("port")), where) for e in endpoints]
+        named = {name: port for c in workload.containers for name, port in c.ports().items()}
+        for port, asked_by in scraped:
+            number = named.get(str(port), port)
+            if not _lets_in(policies, workload.labels, number, named):
+                yield (
+                    f"{workload.ref}: {asked_by} asks Prometheus to scrape port {port}, which no "
+                    "NetworkPolicy of the chart lets in; allow it (metrics.ports)"
+                )
+
+
+def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
+    """A label selector (matchLabels and matchExpressions) against a pod's labels."""
+    if not (selector.get("matchLabels") or {}).items() <= labels.items():
+        return False
+    for rule in selector.get("matchExpressions") or []:
+        key, operator, values = rule.get("key"), rule.get("operator"), rule.get("values") or []
+        present = key in labels
+        if not {
+            "In": present and labels.get(key) in values,
+            "NotIn": not present or labels.get(key) not in values,
+            "Exists": present,
+            "DoesNotExist": not present,
+        }.get(str(operator), False):
+            return False
+    return True
+
+
+def _lets_in(
+    policies: list[dict[str, Any]], labels: dict[str, str], port: Any, named: dict[str, int]
+) -> bool:
+    """Whether the Ingress NetworkPolicies selecting a pod let anything reach `port` (none
+    selecting it: everything may)."""
+    selecting = [
+        p
+        for p in policies
+        if _selects((p.get("spec") or {}).get("podSelector") or {}, labels)
+        and "Ingress" in ((p.get("spec") or {}).get("policyTypes") or ["Ingress"])
+    ]
+    if not selecting:
+        return True
+    for policy in selecting:
+        for rule in (policy.get("spec") or {}).get("ingress") or []:
+            if "from" in rule and not rule["from"]:
+                continue
+            ports = rule.get("ports")
+            if not ports or any(
+                str(p.get("port")) == str(port) or named.get(str(p.get("port"))) == port
+                for p in ports
+            ):
+                return True
+    return False
 
 
 def _resource_amounts(objects: list[dict[str, Any]]) -> Iterator[str]:
