@@ -191,6 +191,67 @@ def test_managed_self_hosted_bundle_validates_and_its_release_renders_hardened(
         assert config["gitlab"]["external_url"] == "https://gitlab.customer.example"
 
 
+MSH = (
+    "--offering",
+    "managed-self-hosted",
+    "--registry",
+    "oci://registry.example.com/charts",
+    "--offline",
+    "--gitlab-url",
+    "https://gitlab.customer.example",
+)
+
+
+def test_a_bundle_routes_the_installations_hosts(charts: Path, tmp_path: Path) -> None:
+    """The manifest's hosts are GitLab's own or examples: the instance making the bundle names
+    its own (`--host`), and the apex beside a wildcard (the OAuth callback) moves with it."""
+    result = _turnup(
+        "gitlab-workspaces-proxy", *MSH, "--host", "http=*.ws.customer.example", "-o", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "warning" not in result.stderr
+    release = next(o for o in _load(tmp_path / "helmrelease.yaml") if o["kind"] == "HelmRelease")
+    rendered = _rendered(charts / "gitlab-workspaces-proxy", release["spec"]["values"])
+    routed = {
+        rule["host"] for o in rendered if o["kind"] == "Ingress" for rule in o["spec"]["rules"]
+    }
+    assert routed == {"*.ws.customer.example", "ws.customer.example"}
+    described = json.loads((tmp_path / "turnup.json").read_text())
+    assert described["hosts"] == {"http": "*.ws.customer.example"}
+
+
+def test_a_bundle_without_hosts_says_which_it_keeps(tmp_path: Path) -> None:
+    result = _turnup("kas", *MSH, "-o", str(tmp_path))
+    assert result.exit_code == 0, result.stderr
+    for listener in ("agent", "k8s-proxy", "workspaces"):
+        assert f"listener {listener} keeps the manifest's host" in result.stderr
+        assert f"--host {listener}=HOST" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("host", "expected"),
+    [
+        ("agent", "give LISTENER=HOST"),
+        ("nope=kas.customer.example", "nope is not a listener of kas"),
+        ("observability=kas.customer.example", "listener observability of kas is cluster"),
+        ("agent=KAS.customer.example", "'KAS.customer.example' is not a DNS name"),
+    ],
+)
+def test_a_host_that_cannot_be_routed_is_refused(tmp_path: Path, host: str, expected: str) -> None:
+    result = _turnup("kas", *MSH, "--host", host, "-o", str(tmp_path / "out"))
+    assert result.exit_code == ExitCode.USAGE
+    assert expected in result.stderr and "Traceback" not in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_gitlab_managed_hosts_come_from_the_environment(tmp_path: Path) -> None:
+    result = _turnup(
+        "kas", "--offering", "gitlab-managed", "--env", "production", "--host", "agent=a.b.c"
+    )
+    assert result.exit_code == ExitCode.USAGE
+    assert "spec.services[].hosts" in result.stderr
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_gitlab_managed_values_render_valid_for_every_region(
     charts: Path, service: str, tmp_path: Path

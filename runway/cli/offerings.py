@@ -70,6 +70,13 @@ def images(target: str, mirror: str | None, environment: str | None, fmt: str) -
 @click.option(
     "--registration-url", help="Default: GITLAB_URL/api/v4/satellite_services/SERVICE/registration"
 )
+@click.option(
+    "--host",
+    "hosts",
+    multiple=True,
+    metavar="LISTENER=HOST",
+    help="Route a listener at this installation's host (repeatable; not gitlab-managed)",
+)
 @click.option("--namespace", help="Namespace (default: the service name)")
 @click.option("--pull-secret", help="Secret with registry credentials for the OCIRepository")
 @click.option("--cosign-secret", help="Secret with the cosign public key to verify the chart")
@@ -93,6 +100,8 @@ def turnup(offering: str, fmt: str, **fields: Any) -> None:
             return registry.releases(name, stage)
 
     result = turn_up(request, releases)
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
     if result.resolved:
         click.echo(
             f"{result.service} in {result.stage} resolves to {result.resolved} now", err=True

@@ -14,20 +14,10 @@ from runway.chart import profiles
 from runway.chart.spec import ChartSpec
 from runway.common.mappings import merge
 from runway.offerings import Offering
-from runway.offerings.overrides import offering_values
+from runway.offerings.overrides import offering_values, routed_hosts
 
 KIND = "GitLabManagedRelease"
 API_VERSION = "runway.gitlab.com/v1alpha1"
-
-
-def hosts(spec: ChartSpec) -> dict[str, dict[str, Any]]:
-    """Every routed listener's hosts, as release values: what the chart routes is what the
-    environment's certificates and DNS serve (the stacks take both from here)."""
-    return {
-        name: {"host": listener.host, "extraHosts": list(listener.extraHosts)}
-        for name, listener in spec.values.listeners.items()
-        if listener.host and listener.exposure in ("public", "internal")
-    }
 
 
 def default_project(environment: str) -> str:
@@ -49,7 +39,7 @@ def release_description(
         settings = profiles.GkeSettings(
             project=project, region=region, environment=environment, edge=chosen_edge
         )
-        placed: dict[str, Any] = {"listeners": hosts(spec)}
+        placed: dict[str, Any] = {"listeners": routed_hosts(spec)}
         if spec.values.configOverrides:
             placed["configOverrides"] = spec.values.configOverrides
         profile = merge(profiles.gke(spec.values, spec.name, settings), placed)

@@ -6,6 +6,9 @@ manifest fails when the bundle is made, naming the manifest field, not later in 
 
 from __future__ import annotations
 
+import dataclasses
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -13,6 +16,7 @@ from pydantic import ValidationError
 from runway.chart import values as v
 from runway.chart.spec import ChartSpec
 from runway.common import contract_data
+from runway.common.kube import HOSTNAME
 from runway.common.mappings import merge
 from runway.errors import UsageError
 from runway.offerings import Offering
@@ -66,3 +70,54 @@ def customer_config(spec: ChartSpec, gitlab_url: str | None = None) -> dict[str,
                 target = target.setdefault(part, {})
             target[last] = gitlab_url if gitlab_url and source == "gitlab_url" else node
     return found
+
+
+ROUTED = ("public", "internal")
+"""The exposures a listener has a host at the edge for."""
+
+
+def routed_hosts(spec: ChartSpec) -> dict[str, dict[str, Any]]:
+    """Every routed listener's hosts, as values: what an installation routes, and what its
+    certificates and DNS must serve."""
+    return {
+        name: {"host": listener.host, "extraHosts": list(listener.extraHosts)}
+        for name, listener in spec.values.listeners.items()
+        if listener.host and listener.exposure in ROUTED
+    }
+
+
+def on_hosts(spec: ChartSpec, hosts: Mapping[str, str], where: str) -> ChartSpec:
+    """The service on an installation's hosts (listener → host). An alias that is the apex of
+    the listener's wildcard moves with it (the workspaces proxy's OAuth callback host)."""
+    listeners = spec.values.listeners
+    for name, host in hosts.items():
+        if name not in listeners:
+            raise UsageError(
+                f"{where}: {name} is not a listener of {spec.name} "
+                f"(listeners: {', '.join(sorted(listeners))})"
+            )
+        if listeners[name].exposure not in ROUTED:
+            routed = sorted(n for n, lst in listeners.items() if lst.exposure in ROUTED)
+            raise UsageError(
+                f"{where}: listener {name} of {spec.name} is {listeners[name].exposure}, not "
+                f"routed at the edge, so it has no host (routed: {', '.join(routed) or 'none'})"
+            )
+        if not re.match(HOSTNAME, host):
+            raise UsageError(
+                f"{where}: {host!r} is not a DNS name (lower case; a leading '*.' for a wildcard)"
+            )
+    moved = {
+        name: _moved(listener, hosts[name]) if name in hosts else listener
+        for name, listener in listeners.items()
+    }
+    values = spec.values.model_copy(update={"listeners": moved})
+    return dataclasses.replace(spec, values=values)
+
+
+def _moved(listener: v.Listener, host: str) -> v.Listener:
+    apex = listener.host.removeprefix("*.") if listener.host.startswith("*.") else None
+    extra = [
+        host.removeprefix("*.") if alias == apex and host.startswith("*.") else alias
+        for alias in listener.extraHosts
+    ]
+    return listener.model_copy(update={"host": host, "extraHosts": extra})

@@ -18,7 +18,7 @@ from runway.chart.spec import BuildOptions, ChartSpec
 from runway.errors import UsageError
 from runway.offerings import Offering, gke
 from runway.offerings import turnup as emit
-from runway.offerings.overrides import check_supported
+from runway.offerings.overrides import check_supported, on_hosts, routed_hosts
 from runway.offerings.source import find_service
 from runway.publish.registry import Release, stage_chart_url
 from runway.publish.stages import Stages
@@ -47,6 +47,9 @@ class TurnupRequest:
     offline: bool = False
     plain_http: bool = False
     stages: str | None = None
+    hosts: tuple[str, ...] = ()
+    """LISTENER=HOST: where this installation routes a listener (self-managed and
+    managed-self-hosted; gitlab-managed takes its hosts from the environment file)."""
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -58,6 +61,7 @@ class TurnupResult:
     files: dict[str, bytes]
     resolved: str | None = None
     """The chart version a version range resolves to in the registry now, when it was checked."""
+    warnings: tuple[str, ...] = ()
 
 
 def turn_up(
@@ -69,6 +73,13 @@ def turn_up(
         raise UsageError("--offering gitlab-managed needs --env ENV (the environment it runs in)")
     spec = resolve(find_service(request.service), BuildOptions(environment=request.environment))
     check_supported(spec, offering)
+    if request.hosts and offering is Offering.GITLAB_MANAGED:
+        raise UsageError(
+            "--host is for self-managed and managed-self-hosted; a gitlab-managed release takes "
+            "its hosts from the environment file (spec.services[].hosts)"
+        )
+    hosts = _hosts(request.hosts)
+    spec = on_hosts(spec, hosts, "--host")
     order = Stages.parse(request.stages, os.environ if environ is None else environ)
     follow = request.stage or order.names[-1]
     order.index(follow)
@@ -89,7 +100,28 @@ def turn_up(
         )
     else:
         files, resolved = _managed_self_hosted(request, spec, follow, releases)
-    return TurnupResult(spec.name, offering, follow, target, files, resolved)
+    warnings = tuple(
+        f"{spec.name}: listener {name} keeps the manifest's host {routed['host']}; give this "
+        f"installation's with --host {name}=HOST"
+        for name, routed in routed_hosts(spec).items()
+        if offering is Offering.MANAGED_SELF_HOSTED and name not in hosts
+    )
+    return TurnupResult(spec.name, offering, follow, target, files, resolved, warnings)
+
+
+def _hosts(given: tuple[str, ...]) -> dict[str, str]:
+    """LISTENER=HOST pairs as given on the command line."""
+    found: dict[str, str] = {}
+    for item in given:
+        name, equals, host = item.partition("=")
+        if not (equals and name and host):
+            raise UsageError(
+                f"--host {item!r}: give LISTENER=HOST, e.g. --host agent=kas.example.com"
+            )
+        if name in found:
+            raise UsageError(f"--host: listener {name} is given twice")
+        found[name] = host
+    return found
 
 
 def _managed_self_hosted(

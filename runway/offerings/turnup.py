@@ -12,7 +12,7 @@ from runway.common.mappings import merge
 from runway.common.yamlio import yaml_text
 from runway.errors import NotFoundError, UsageError
 from runway.offerings import Offering, flux
-from runway.offerings.overrides import customer_config, offering_values
+from runway.offerings.overrides import customer_config, offering_values, routed_hosts
 from runway.publish.compatibility import newest_compatible, newest_in_range
 from runway.publish.registry import Release, stage_chart_url
 
@@ -29,11 +29,7 @@ def customer_values(spec: ChartSpec) -> dict[str, Any]:
     """What a customer installing the chart must look at: the hosts it routes, the Secrets it
     reads that they create, and the Redis it uses (the chart's defaults, to edit)."""
     found: dict[str, Any] = {}
-    hosts = {
-        name: {"host": listener.host, "extraHosts": list(listener.extraHosts)}
-        for name, listener in spec.values.listeners.items()
-        if listener.host and listener.exposure in ("public", "internal")
-    }
+    hosts = routed_hosts(spec)
     if hosts:
         found["listeners"] = hosts
     existing = {
@@ -79,7 +75,9 @@ def managed_self_hosted(
     spec: ChartSpec, options: flux.BundleOptions, resolved: str | None
 ) -> dict[str, bytes]:
     gitlab = customer_config(spec, options.gitlab_url)
-    profile = {"configOverrides": gitlab} if gitlab else {}
+    profile = {"listeners": routed_hosts(spec)} if routed_hosts(spec) else {}
+    if gitlab:
+        profile["configOverrides"] = gitlab
     values = offering_values(spec, Offering.MANAGED_SELF_HOSTED, profile)
     objects = flux.bundle(options, values)
     files = {name: _documents(found) for name, found in objects.items()}
@@ -104,6 +102,7 @@ def managed_self_hosted(
             },
             "gitlabUrl": options.gitlab_url,
             "registrationUrl": options.registration_url,
+            "hosts": {name: routed["host"] for name, routed in routed_hosts(spec).items()},
             "fill": [dataclasses.asdict(item) for item in flux.secrets_to_fill(options)],
             "apply": list(objects),
         }

@@ -9,11 +9,10 @@ from typing import Any
 
 from runway.chart.mapping import resolve
 from runway.chart.spec import BuildOptions, ChartSpec
-from runway.chart.values import Listener
 from runway.errors import UsageError
 from runway.manifest.environment import RunwayEnvironment
 from runway.offerings import Offering, gke
-from runway.offerings.overrides import check_supported, customer_config
+from runway.offerings.overrides import check_supported, customer_config, on_hosts
 from runway.offerings.source import find_service
 from runway.publish.registry import stage_chart_url
 
@@ -60,28 +59,7 @@ def environment_releases(env: RunwayEnvironment, env_file: Path) -> list[dict[st
 
 def _placed(spec: ChartSpec, regions: list[str], hosts: dict[str, str], where: str) -> ChartSpec:
     """The service as this environment runs it: the environment's regions and listener hosts."""
-    unknown = sorted(set(hosts) - set(spec.values.listeners))
-    if unknown:
-        raise UsageError(
-            f"{where}.hosts: {', '.join(unknown)} is not a listener of {spec.name} "
-            f"(listeners: {', '.join(sorted(spec.values.listeners))})"
-        )
-    listeners = {
-        name: _moved(listener, hosts[name]) if name in hosts else listener
-        for name, listener in spec.values.listeners.items()
-    }
-    values = spec.values.model_copy(update={"listeners": listeners})
-    return dataclasses.replace(spec, regions=tuple(regions), values=values)
-
-
-def _moved(listener: Listener, host: str) -> Listener:
-    """The listener on the environment's host; an alias that is its wildcard's apex moves with it."""
-    apex = listener.host.removeprefix("*.") if listener.host.startswith("*.") else None
-    extra = [
-        host.removeprefix("*.") if alias == apex and host.startswith("*.") else alias
-        for alias in listener.extraHosts
-    ]
-    return listener.model_copy(update={"host": host, "extraHosts": extra})
+    return dataclasses.replace(on_hosts(spec, hosts, f"{where}.hosts"), regions=tuple(regions))
 
 
 def _gitlab_of(spec: ChartSpec, url: str) -> ChartSpec:
