@@ -492,29 +492,54 @@ AI_GATEWAY_IMAGE = {"image": {"repository": "registry.example.com/ai-gateway", "
 
 
 @pytest.mark.parametrize(
-    ("metrics", "asked_by"),
-    [({}, "prometheus.io/port"), ({"kind": "PodMonitoring"}, "PodMonitoring/rel-ai-gateway")],
+    ("service", "extra", "port", "asked_by"),
+    [
+        # a metrics port beside the listener (8082 beside 8080)
+        ("ai-gateway", AI_GATEWAY_IMAGE, 8082, "prometheus.io/port"),
+        (
+            "ai-gateway",
+            {**AI_GATEWAY_IMAGE, "metrics": {"kind": "PodMonitoring"}},
+            8082,
+            "PodMonitoring/rel-ai-gateway",
+        ),
+        # a listener only the service's own pods may reach
+        ("agentk", {}, 8080, "prometheus.io/port"),
+        # a public listener limited to the ingress controller's namespace
+        (
+            "gitlab-workspaces-proxy",
+            {
+                "networkPolicy": {
+                    "ingressNamespaceSelector": {"kubernetes.io/metadata.name": "ingress-nginx"}
+                }
+            },
+            9876,
+            "prometheus.io/port",
+        ),
+    ],
 )
-def test_a_metrics_port_no_network_policy_lets_in_is_named(
-    shipped: Path, metrics: dict[str, Any], asked_by: str
+def test_a_metrics_port_the_rest_of_the_cluster_cannot_reach_is_named(
+    shipped: Path, service: str, extra: dict[str, Any], port: int, asked_by: str
 ) -> None:
-    """The AI Gateway serves metrics on 8082, beside its listener on 8080: the chart's
-    default-deny NetworkPolicy once let only 8080 in, so nothing could scrape it."""
-    chart = shipped / "ai-gateway"
-    values = merge(_values(chart), {**AI_GATEWAY_IMAGE, "metrics": metrics})
-    found = objects(chart, {**AI_GATEWAY_IMAGE, "metrics": metrics})
+    """The chart's NetworkPolicy denies by default: a scraped port must be let in from every
+    namespace, wherever Prometheus runs. The AI Gateway's 8082, agentk's pod-only 8080 and the
+    proxy's 9876 behind an ingress namespace selector were each unreachable."""
+    chart = shipped / service
+    values = merge(_values(chart), extra)
+    found = objects(chart, extra)
     assert wiring.check(found, values) == []
     policy = next(
         o
         for o in found
-        if o["metadata"]["name"] == "rel-ai-gateway" and o["kind"] == "NetworkPolicy"
+        if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == f"rel-{service}"
     )
     policy["spec"]["ingress"] = [
-        rule for rule in policy["spec"]["ingress"] if rule["ports"][0]["port"] != 8082
+        rule
+        for rule in policy["spec"]["ingress"]
+        if not (rule["ports"][0]["port"] == port and rule["from"] == [{"namespaceSelector": {}}])
     ]
     problems = wiring.check(found, values)
     assert any(
-        f"{asked_by} asks Prometheus to scrape port 8082, which no NetworkPolicy" in p
+        f"{asked_by} asks Prometheus to scrape port {port}, which no NetworkPolicy" in p
         for p in problems
     ), problems
 

@@ -578,7 +578,8 @@ def _scrapes(
             if not _lets_in(policies, workload.labels, number, named):
                 yield (
                     f"{workload.ref}: {asked_by} asks Prometheus to scrape port {port}, which no "
-                    "NetworkPolicy of the chart lets in; allow it (metrics.ports)"
+                    "NetworkPolicy of the chart lets in from the rest of the cluster; allow it "
+                    "(metrics.ports)"
                 )
 
 
@@ -602,8 +603,10 @@ def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
 def _lets_in(
     policies: list[dict[str, Any]], labels: dict[str, str], port: Any, named: dict[str, int]
 ) -> bool:
-    """Whether the Ingress NetworkPolicies selecting a pod let anything reach `port` (none
-    selecting it: everything may)."""
+    """Whether the Ingress NetworkPolicies selecting a pod let a pod anywhere in the cluster
+    reach `port` (none selecting it: everything may). Where the scraper runs is not known, so a
+    peer limited to some namespaces or pods does not count, nor an ipBlock (whether it covers
+    pod addresses is up to the network plugin)."""
     selecting = [
         p
         for p in policies
@@ -614,7 +617,7 @@ def _lets_in(
         return True
     for policy in selecting:
         for rule in (policy.get("spec") or {}).get("ingress") or []:
-            if "from" in rule and not rule["from"]:
+            if "from" in rule and not any(_anywhere(peer) for peer in rule["from"] or []):
                 continue
             ports = rule.get("ports")
             if not ports or any(
@@ -623,6 +626,11 @@ def _lets_in(
             ):
                 return True
     return False
+
+
+def _anywhere(peer: dict[str, Any]) -> bool:
+    """A NetworkPolicy peer that is every pod of every namespace."""
+    return peer.get("namespaceSelector") == {} and not (peer.get("podSelector") or {})
 
 
 def _resource_amounts(objects: list[dict[str, Any]]) -> Iterator[str]:
