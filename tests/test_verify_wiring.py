@@ -544,6 +544,40 @@ def test_a_metrics_port_the_rest_of_the_cluster_cannot_reach_is_named(
     ), problems
 
 
+@pytest.mark.parametrize(("service", "image"), [("kas", {}), ("ai-gateway", AI_GATEWAY_IMAGE)])
+def test_a_helm_test_the_network_policy_would_stop_is_named(
+    shipped: Path, service: str, image: dict[str, Any]
+) -> None:
+    """With the ingress-nginx profile only the controller's namespace may reach a public
+    listener, and `helm test` connects from the release's own namespace: the chart lets its
+    test pod in; without that rule the test fails wherever NetworkPolicies are enforced. (The
+    workspaces proxy's listener is also its metrics port, open to the cluster anyway.)"""
+    chart = shipped / service
+    profile = YAML(typ="safe").load((chart / "profiles" / "ingress-nginx.yaml").read_text())
+    extra = merge(merge(profile, image), {"tests": {"enabled": True}})
+    values = merge(_values(chart), extra)
+    found = objects(chart, extra)
+    assert wiring.check(found, values) == []
+    policy = next(
+        o
+        for o in found
+        if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == f"rel-{service}"
+    )
+    policy["spec"]["ingress"] = [
+        rule
+        for rule in policy["spec"]["ingress"]
+        if "podSelector" not in rule["from"][0]
+        or rule["from"][0]["podSelector"]["matchLabels"].get("app.kubernetes.io/component")
+        != "test"
+    ]
+    problems = wiring.check(found, values)
+    assert any(
+        f"Pod/rel-{service}-test: helm test connects to rel-{service}.ns.svc" in p
+        and "no NetworkPolicy of the chart lets the test pod reach" in p
+        for p in problems
+    ), problems
+
+
 @pytest.mark.parametrize(
     ("kind", "field", "value", "expected"),
     [

@@ -11,7 +11,7 @@ import dataclasses
 import json
 import posixpath
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -74,6 +74,7 @@ def check(objects: list[dict[str, Any]], values: dict[str, Any]) -> list[str]:
     problems.extend(_resource_amounts(objects))
     problems.extend(_pod_amounts(objects))
     problems.extend(_scrapes(objects, pods, by_name))
+    problems.extend(_helm_tests(objects, pods, by_name))
     return problems
 
 
@@ -575,7 +576,7 @@ def _scrapes(
         named = {name: port for c in workload.containers for name, port in c.ports().items()}
         for port, asked_by in scraped:
             number = named.get(str(port), port)
-            if not _lets_in(policies, workload.labels, number, named):
+            if not _lets_in(policies, workload.labels, number, named, _anywhere):
                 yield (
                     f"{workload.ref}: {asked_by} asks Prometheus to scrape port {port}, which no "
                     "NetworkPolicy of the chart lets in from the rest of the cluster; allow it "
@@ -600,13 +601,20 @@ def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
     return True
 
 
+Peer = Callable[[dict[str, Any], dict[str, Any]], bool]
+"""Whether a NetworkPolicy peer (given the policy) admits the connecting pod."""
+
+
 def _lets_in(
-    policies: list[dict[str, Any]], labels: dict[str, str], port: Any, named: dict[str, int]
+    policies: list[dict[str, Any]],
+    labels: dict[str, str],
+    port: Any,
+    named: dict[str, int],
+    admits: Peer,
 ) -> bool:
-    """Whether the Ingress NetworkPolicies selecting a pod let a pod anywhere in the cluster
-    reach `port` (none selecting it: everything may). Where the scraper runs is not known, so a
-    peer limited to some namespaces or pods does not count, nor an ipBlock (whether it covers
-    pod addresses is up to the network plugin)."""
+    """Whether the Ingress NetworkPolicies selecting a pod (`labels`) let a client the peers
+    `admits` reach `port` (none selecting the pod: everything may). An ipBlock never counts:
+    whether it covers pod addresses is up to the network plugin."""
     selecting = [
         p
         for p in policies
@@ -617,7 +625,7 @@ def _lets_in(
         return True
     for policy in selecting:
         for rule in (policy.get("spec") or {}).get("ingress") or []:
-            if "from" in rule and not any(_anywhere(peer) for peer in rule["from"] or []):
+            if "from" in rule and not any(admits(peer, policy) for peer in rule["from"] or []):
                 continue
             ports = rule.get("ports")
             if not ports or any(
@@ -628,9 +636,77 @@ def _lets_in(
     return False
 
 
-def _anywhere(peer: dict[str, Any]) -> bool:
-    """A NetworkPolicy peer that is every pod of every namespace."""
+def _anywhere(peer: dict[str, Any], _policy: dict[str, Any]) -> bool:
+    """Every pod of every namespace: where a scraper runs is not known, so a peer limited to
+    some namespaces or pods does not admit it."""
     return peer.get("namespaceSelector") == {} and not (peer.get("podSelector") or {})
+
+
+def _pod_in(namespace: str, labels: dict[str, str]) -> Peer:
+    """A peer test for one pod: its namespace is known only by the label every namespace has
+    (kubernetes.io/metadata.name)."""
+
+    def admits(peer: dict[str, Any], policy: dict[str, Any]) -> bool:
+        if "namespaceSelector" in peer:
+            names = {"kubernetes.io/metadata.name": namespace}
+            if not _selects(peer["namespaceSelector"] or {}, names):
+                return False
+        elif (policy.get("metadata") or {}).get("namespace", namespace) != namespace:
+            return False
+        if "podSelector" in peer:
+            return _selects(peer["podSelector"] or {}, labels)
+        return "namespaceSelector" in peer
+
+    return admits
+
+
+def _helm_tests(
+    objects: list[dict[str, Any]],
+    pods: list[Workload],
+    by_name: dict[tuple[str, str], dict[str, Any]],
+) -> Iterator[str]:
+    """A `helm test` pod that connects to SERVICE.NAMESPACE.svc:PORT must be let in there by
+    the chart's NetworkPolicies, or `helm test` fails wherever they are enforced."""
+    policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
+    for obj in objects:
+        metadata = obj.get("metadata") or {}
+        if (
+            obj.get("kind") != "Pod"
+            or (metadata.get("annotations") or {}).get("helm.sh/hook") != "test"
+        ):
+            continue
+        admits = _pod_in(str(metadata.get("namespace")), dict(metadata.get("labels") or {}))
+        for container in containers(obj.get("spec") or {}):
+            for arg in [*(container.get("command") or []), *(container.get("args") or [])]:
+                found = re.fullmatch(
+                    r"([a-z0-9-]+)\.[a-z0-9-]+\.svc(?:\.cluster\.local)?:([0-9]+)", str(arg)
+                )
+                service = by_name.get(("Service", found[1])) if found else None
+                if not (found and service):
+                    continue
+                for workload, number, named in _backends(service, int(found[2]), pods):
+                    if not _lets_in(policies, workload.labels, number, named, admits):
+                        yield (
+                            f"Pod/{metadata.get('name')}: helm test connects to {found[0]}, but no "
+                            f"NetworkPolicy of the chart lets the test pod reach {workload.ref} "
+                            f"on port {number}; let it in"
+                        )
+
+
+def _backends(
+    service: dict[str, Any], port: int, pods: list[Workload]
+) -> Iterator[tuple[Workload, Any, dict[str, int]]]:
+    """(workload, container port, its named ports) behind a Service port."""
+    spec = service.get("spec") or {}
+    selector = spec.get("selector") or {}
+    for entry in spec.get("ports") or []:
+        if entry.get("port") != port:
+            continue
+        target = entry.get("targetPort", port)
+        for workload in pods:
+            if selector and selector.items() <= workload.labels.items():
+                named = {n: p for c in workload.containers for n, p in c.ports().items()}
+                yield workload, named.get(str(target), target), named
 
 
 def _resource_amounts(objects: list[dict[str, Any]]) -> Iterator[str]:
