@@ -244,6 +244,26 @@ def test_a_host_that_cannot_be_routed_is_refused(tmp_path: Path, host: str, expe
     assert not (tmp_path / "out").exists()
 
 
+def test_a_gateway_edge_that_would_shut_the_service_out_is_refused(tmp_path: Path) -> None:
+    """The AI Gateway is Cloudflare-only: on the Ingress edge Cloud Armor enforces that and the
+    pods admit Google's proxies; forced onto a Gateway, its pods would admit only Cloudflare's
+    addresses, which Google's proxies never come from."""
+    result = _turnup(
+        "ai-gateway",
+        "--offering",
+        "gitlab-managed",
+        "--env",
+        "production",
+        "--edge",
+        "gateway",
+        "-o",
+        str(tmp_path / "out"),
+    )
+    assert result.exit_code == ExitCode.USAGE
+    assert "the gateway edge cannot carry its Cloudflare allow-list" in result.stderr
+    assert not (tmp_path / "out").exists()
+
+
 def test_gitlab_managed_hosts_come_from_the_environment(tmp_path: Path) -> None:
     result = _turnup(
         "kas", "--offering", "gitlab-managed", "--env", "production", "--host", "agent=a.b.c"

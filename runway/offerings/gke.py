@@ -13,6 +13,7 @@ from typing import Any
 from runway.chart import profiles
 from runway.chart.spec import ChartSpec
 from runway.common.mappings import merge
+from runway.errors import UsageError
 from runway.offerings import Offering
 from runway.offerings.overrides import offering_values, routed_hosts
 
@@ -34,7 +35,17 @@ def release_description(
 ) -> dict[str, Any]:
     project = project or default_project(environment)
     regions = []
-    chosen_edge = edge or profiles.edge_for(spec.values)
+    needed = profiles.edge_for(spec.values)
+    if edge == "gateway" and needed == "ingress":
+        why = (
+            "its Cloudflare allow-list (Cloud Armor attaches through the Ingress edge's "
+            "BackendConfig; on a Gateway the pods would admit only Cloudflare's addresses, and "
+            "Google's proxies reach them from their own)"
+            if spec.values.networkPolicy.cloudflare.enabled
+            else "its internal listeners (GKE's internal Ingress class)"
+        )
+        raise UsageError(f"{spec.name}: the gateway edge cannot carry {why}; use --edge ingress")
+    chosen_edge = edge or needed
     for region in spec.regions:
         settings = profiles.GkeSettings(
             project=project, region=region, environment=environment, edge=chosen_edge
