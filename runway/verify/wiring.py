@@ -365,7 +365,7 @@ def _service_targets(service: dict[str, Any], pods: list[Workload]) -> Iterator[
     if selector and not selected:
         yield f"{where}: selector {json.dumps(selector, sort_keys=True)} selects no pod template of the chart; match the pod labels"
         return
-    ports = {name: port for w in selected for c in w.containers for name, port in c.ports().items()}
+    ports = {name: port for w in selected for name, port in _container_ports(w).items()}
     for port in (service.get("spec") or {}).get("ports") or []:
         target = port.get("targetPort", port.get("port"))
         if selected and str(target) not in ports and target not in ports.values():
@@ -552,8 +552,8 @@ def _scrapes(
     by_name: dict[tuple[str, str], dict[str, Any]],
 ) -> Iterator[str]:
     """Every port Prometheus is asked to scrape (the prometheus.io/port annotation, a
-    PodMonitoring or PodMonitor endpoint) must be one the pod's NetworkPolicies let in: with a
-    default-deny policy, a metrics port that is not a listener is otherwise unreachable."""
+    PodMonitoring or PodMonitor endpoint) must be one the pod's NetworkPolicies let in from
+    every namespace: where Prometheus runs is not known."""
     policies = [o for o in objects if o.get("kind") == "NetworkPolicy"]
     for workload in pods:
         template = (by_name.get((workload.kind, workload.name)) or {}).get("spec") or {}
@@ -573,7 +573,7 @@ def _scrapes(
             if _selects((monitor.get("spec") or {}).get("selector") or {}, workload.labels):
                 where = f"{monitor['kind']}/{monitor['metadata']['name']}"
                 scraped += [(e.get("portNumber", e.get("port")), where) for e in endpoints]
-        named = {name: port for c in workload.containers for name, port in c.ports().items()}
+        named = _container_ports(workload)
         for port, asked_by in scraped:
             number = named.get(str(port), port)
             if not _lets_in(policies, workload.labels, number, named, _anywhere):
@@ -582,6 +582,11 @@ def _scrapes(
                     "NetworkPolicy of the chart lets in from the rest of the cluster; allow it "
                     "(metrics.ports)"
                 )
+
+
+def _container_ports(workload: Workload) -> dict[str, int]:
+    """Container port name → number, over the workload's containers."""
+    return {name: port for c in workload.containers for name, port in c.ports().items()}
 
 
 def _selects(selector: dict[str, Any], labels: dict[str, str]) -> bool:
@@ -705,7 +710,7 @@ def _backends(
         target = entry.get("targetPort", port)
         for workload in pods:
             if selector and selector.items() <= workload.labels.items():
-                named = {n: p for c in workload.containers for n, p in c.ports().items()}
+                named = _container_ports(workload)
                 yield workload, named.get(str(target), target), named
 
 
