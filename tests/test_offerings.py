@@ -17,9 +17,10 @@ from ruamel.yaml import YAML
 from runway import helm
 from runway.common import yamlio
 from runway.common.kube import pod_spec
+from runway.common.mappings import merge
 from runway.errors import ExitCode, NotFoundError
 from runway.offerings import gke
-from runway.verify import hardening, kube
+from runway.verify import hardening, kube, wiring
 from tests.chart_helpers import chart_from
 from tests.conftest import MANIFESTS, QUICK_RETRY, run_cli, write_tree
 from tests.servers import Registry
@@ -288,6 +289,8 @@ def test_gitlab_managed_values_render_valid_for_every_region(
         assert values == region["values"]
         objects = _rendered(charts / service, values)
         assert _problems(objects) == [], region["region"]
+        defaults = YAML(typ="safe").load((charts / service / "values.yaml").read_text())
+        assert wiring.check(objects, merge(defaults, values)) == [], region["region"]
         account = next(o for o in objects if o["kind"] == "ServiceAccount")
         assert (
             account["metadata"]["annotations"]["iam.gke.io/gcp-service-account"]
@@ -298,6 +301,47 @@ def test_gitlab_managed_values_render_valid_for_every_region(
         if description["edge"]["hosts"]:
             expected = "Gateway" if description["edge"]["kind"] == "gateway" else "BackendConfig"
             assert expected in kinds
+
+
+def test_kas_behind_gkes_gateway_is_checked_at_its_readiness_endpoint(
+    charts: Path, tmp_path: Path
+) -> None:
+    """GKE's Gateway checks each backend with GET / on the port it serves; KAS's agent port
+    answers that with 426 Upgrade Required (it takes WebSocket or gRPC only), so every backend
+    would be unhealthy. The release checks KAS at /readiness on 8151 and lets Google's health
+    checkers reach it; without that, verify names each route."""
+    result = _turnup(
+        "kas", "--offering", "gitlab-managed", "--env", "production", "-o", str(tmp_path)
+    )
+    assert result.exit_code == 0, result.stderr
+    values = YAML(typ="safe").load((tmp_path / "values-us-east1.yaml").read_text())
+    defaults = YAML(typ="safe").load((charts / "kas" / "values.yaml").read_text())
+    objects = _rendered(charts / "kas", values)
+    policy = next(o for o in objects if o["kind"] == "HealthCheckPolicy")
+    fullname = policy["metadata"]["name"]
+    assert policy["spec"]["targetRef"] == {"group": "", "kind": "Service", "name": fullname}
+    assert any(o["kind"] == "Service" and o["metadata"]["name"] == fullname for o in objects)
+    assert policy["spec"]["default"]["config"]["httpHealthCheck"] == {
+        "portSpecification": "USE_FIXED_PORT",
+        "port": 8151,
+        "requestPath": "/readiness",
+    }
+    network = next(
+        o for o in objects if o["metadata"]["name"] == fullname and o["kind"] == "NetworkPolicy"
+    )
+    checkers = [
+        r for r in network["spec"]["ingress"] if r["ports"] == [{"port": 8151, "protocol": "TCP"}]
+    ]
+    assert {"ipBlock": {"cidr": "35.191.0.0/16"}} in [f for r in checkers for f in r["from"]]
+    unchecked = merge(values, {"gateway": {"healthCheck": {"enabled": False}}})
+    problems = wiring.check(_rendered(charts / "kas", unchecked), merge(defaults, unchecked))
+    for route in ("agent", "k8s-proxy", "workspaces"):
+        assert any(
+            p.startswith(
+                f"HTTPRoute/{fullname}-{route}: GKE's Gateway checks Deployment/{fullname}"
+            )
+            for p in problems
+        ), problems
 
 
 def test_gitlab_managed_cloudflare_services_get_the_allow_list_at_the_edge(tmp_path: Path) -> None:

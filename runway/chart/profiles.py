@@ -128,6 +128,17 @@ def edge_for(chart: v.ChartValues) -> Edge:
     return "gateway"
 
 
+def _health_check(chart: v.ChartValues) -> dict[str, Any]:
+    """The Gateway's backends checked at the readiness endpoint, when it is HTTP: GKE's default
+    (GET / on each serving port) fails on ports that only upgrade (KAS's agent port: 426)."""
+    readiness = chart.probes.readiness
+    listener = chart.listeners.get(readiness.port) if readiness else None
+    if not (readiness and readiness.enabled and readiness.type == "http" and listener):
+        return {}
+    path = readiness.path or "/"
+    return {"healthCheck": {"enabled": True, "port": listener.port, "path": path}}
+
+
 def gke(chart: v.ChartValues, service: str, settings: GkeSettings) -> dict[str, Any]:
     """The values a GitLab-managed GKE release adds to the chart's defaults."""
     edge = settings.edge or edge_for(chart)
@@ -156,6 +167,7 @@ def gke(chart: v.ChartValues, service: str, settings: GkeSettings) -> dict[str, 
                 "certificateMap": certificate,
                 "address": certificate,
             },
+            **_health_check(chart),
         }
     else:
         backend: dict[str, Any] = {"enabled": True}

@@ -288,6 +288,27 @@ class OwnGateway(Values):
     annotations: Annotations = Field(default_factory=dict, description="Gateway annotations")
 
 
+GKE_HEALTH_CHECK_CIDRS = ["35.191.0.0/16", "130.211.0.0/22"]
+"""Where Google's load-balancer health checks come from (cloud.google.com/load-balancing/docs/
+firewall-rules: global external Application Load Balancer)."""
+
+
+class GatewayHealthCheck(Values):
+    """GKE's Gateway checks each backend with GET / on the port it serves unless told otherwise:
+    a port that only upgrades to WebSocket or gRPC (KAS's agent port answers 426) never
+    passes, so the check goes to the readiness endpoint instead."""
+
+    enabled: bool = Field(False, description="A HealthCheckPolicy (GKE) for the main Service")
+    port: Annotated[int, Field(ge=1, le=65535)] = Field(
+        8080, description="Container port of the readiness endpoint"
+    )
+    path: Annotated[str, Field(pattern="^/")] = Field("/", description="Readiness path")
+    sourceCidrs: list[Cidr] = Field(
+        default_factory=lambda: list(GKE_HEALTH_CHECK_CIDRS),
+        description="Where the health checks come from (the NetworkPolicy lets them in)",
+    )
+
+
 class Gateway(Values):
     enabled: bool = Field(False, description="HTTPRoute/GRPCRoute instead of Ingress")
     parentRefs: list[ParentRef] = Field(
@@ -295,6 +316,9 @@ class Gateway(Values):
     )
     create: OwnGateway = Field(
         default_factory=lambda: OwnGateway(), description="A Gateway owned by this release"
+    )
+    healthCheck: GatewayHealthCheck = Field(
+        default_factory=GatewayHealthCheck, description="Health check of the Gateway's backends"
     )
 
 

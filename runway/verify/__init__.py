@@ -76,6 +76,11 @@ def representative_values(defaults: dict[str, Any]) -> dict[str, Any]:
                 "className": "gke-l7-global-external-managed",
                 "certificateMap": "verify-certs",
             },
+            "healthCheck": {
+                "enabled": True,
+                "port": (listeners.get(first) or {}).get("port", 8080),
+                "path": "/",
+            },
         },
         "registration": {
             "enabled": True,

@@ -75,6 +75,7 @@ def check(objects: list[dict[str, Any]], values: dict[str, Any]) -> list[str]:
     problems.extend(_pod_amounts(objects))
     problems.extend(_scrapes(objects, pods, by_name))
     problems.extend(_helm_tests(objects, pods, by_name))
+    problems.extend(_gke_health_checks(objects, pods, by_name))
     return problems
 
 
@@ -696,6 +697,57 @@ def _helm_tests(
                             f"NetworkPolicy of the chart lets the test pod reach {workload.ref} "
                             f"on port {number}; let it in"
                         )
+
+
+def _gke_health_checks(
+    objects: list[dict[str, Any]],
+    pods: list[Workload],
+    by_name: dict[tuple[str, str], dict[str, Any]],
+) -> Iterator[str]:
+    """GKE's Gateway checks a backend with GET / on the port it serves unless a
+    HealthCheckPolicy says otherwise: a backend whose pods do not declare that very check as
+    their readiness probe may never pass it (KAS's agent port answers 426 Upgrade Required)."""
+    gke = {
+        o["metadata"]["name"]
+        for o in objects
+        if o.get("kind") == "Gateway"
+        and str((o.get("spec") or {}).get("gatewayClassName", "")).startswith("gke-")
+    }
+    checked = {
+        ((o.get("spec") or {}).get("targetRef") or {}).get("name")
+        for o in objects
+        if o.get("kind") == "HealthCheckPolicy"
+    }
+    for route in routes(objects):
+        kind, _, name = route.owner.partition("/")
+        owner = by_name.get((kind, name))
+        parents = {p.get("name") for p in ((owner or {}).get("spec") or {}).get("parentRefs") or []}
+        service = by_name.get(("Service", route.service))
+        if not (parents & gke) or route.service in checked or service is None:
+            continue
+        for workload, number, named in _backends(service, _service_port(service, route.port), pods):
+            readiness = [
+                (view.container.get("readinessProbe") or {}).get("httpGet") or {}
+                for view in workload.containers
+            ]
+            if not any(
+                get.get("path", "/") == "/"
+                and named.get(str(get.get("port")), get.get("port")) == number
+                for get in readiness
+            ):
+                yield (
+                    f"{route.owner}: GKE's Gateway checks {workload.ref} with GET / on port "
+                    f"{number}, which its readiness probe does not answer there; give the Service "
+                    "a HealthCheckPolicy at the readiness endpoint (gateway.healthCheck)"
+                )
+
+
+def _service_port(service: dict[str, Any], port: str) -> int:
+    """A Service port number from a route's backend port (its name or its number)."""
+    for entry in (service.get("spec") or {}).get("ports") or []:
+        if port in (str(entry.get("name")), str(entry.get("port"))):
+            return int(entry.get("port", 0))
+    return -1
 
 
 def _backends(
