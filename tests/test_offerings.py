@@ -303,29 +303,49 @@ def test_gitlab_managed_values_render_valid_for_every_region(
             assert expected in kinds
 
 
-def test_kas_behind_gkes_gateway_is_checked_at_its_readiness_endpoint(
-    charts: Path, tmp_path: Path
+@pytest.mark.parametrize("edge", ["gateway", "ingress"])
+def test_kas_behind_gkes_load_balancer_is_checked_at_its_readiness_endpoint(
+    charts: Path, tmp_path: Path, edge: str
 ) -> None:
-    """GKE's Gateway checks each backend with GET / on the port it serves; KAS's agent port
-    answers that with 426 Upgrade Required (it takes WebSocket or gRPC only), so every backend
-    would be unhealthy. The release checks KAS at /readiness on 8151 and lets Google's health
-    checkers reach it; without that, verify names each route."""
+    """GKE's load balancers check each backend with GET / on the port it serves; KAS's agent
+    port answers that with 426 Upgrade Required (it takes WebSocket or gRPC only), so every
+    backend would be unhealthy. The release checks KAS at /readiness on 8151 (a HealthCheckPolicy
+    on the Gateway edge, the BackendConfig on the Ingress edge) and lets Google's health checkers
+    reach it; without that, verify names each route."""
     result = _turnup(
-        "kas", "--offering", "gitlab-managed", "--env", "production", "-o", str(tmp_path)
+        "kas",
+        "--offering",
+        "gitlab-managed",
+        "--env",
+        "production",
+        "--edge",
+        edge,
+        "-o",
+        str(tmp_path),
     )
     assert result.exit_code == 0, result.stderr
     values = YAML(typ="safe").load((tmp_path / "values-us-east1.yaml").read_text())
     defaults = YAML(typ="safe").load((charts / "kas" / "values.yaml").read_text())
     objects = _rendered(charts / "kas", values)
-    policy = next(o for o in objects if o["kind"] == "HealthCheckPolicy")
-    fullname = policy["metadata"]["name"]
-    assert policy["spec"]["targetRef"] == {"group": "", "kind": "Service", "name": fullname}
-    assert any(o["kind"] == "Service" and o["metadata"]["name"] == fullname for o in objects)
-    assert policy["spec"]["default"]["config"]["httpHealthCheck"] == {
-        "portSpecification": "USE_FIXED_PORT",
-        "port": 8151,
-        "requestPath": "/readiness",
-    }
+    fullname = next(o for o in objects if o["kind"] == "Deployment")["metadata"]["name"]
+    if edge == "gateway":
+        policy = next(o for o in objects if o["kind"] == "HealthCheckPolicy")
+        assert policy["spec"]["targetRef"] == {"group": "", "kind": "Service", "name": fullname}
+        assert policy["spec"]["default"]["config"]["httpHealthCheck"] == {
+            "portSpecification": "USE_FIXED_PORT",
+            "port": 8151,
+            "requestPath": "/readiness",
+        }
+        unchecked = merge(values, {"gateway": {"healthCheck": {"enabled": False}}})
+    else:
+        config = next(o for o in objects if o["kind"] == "BackendConfig")
+        assert config["spec"]["healthCheck"] == {
+            "type": "HTTP",
+            "requestPath": "/readiness",
+            "port": 8151,
+        }
+        unchecked = merge(values, {"ingress": {"backendConfig": {"healthCheckPath": ""}}})
+    assert wiring.check(objects, merge(defaults, values)) == []
     network = next(
         o for o in objects if o["metadata"]["name"] == fullname and o["kind"] == "NetworkPolicy"
     )
@@ -333,12 +353,12 @@ def test_kas_behind_gkes_gateway_is_checked_at_its_readiness_endpoint(
         r for r in network["spec"]["ingress"] if r["ports"] == [{"port": 8151, "protocol": "TCP"}]
     ]
     assert {"ipBlock": {"cidr": "35.191.0.0/16"}} in [f for r in checkers for f in r["from"]]
-    unchecked = merge(values, {"gateway": {"healthCheck": {"enabled": False}}})
     problems = wiring.check(_rendered(charts / "kas", unchecked), merge(defaults, unchecked))
+    owner = "HTTPRoute" if edge == "gateway" else "Ingress"
     for route in ("agent", "k8s-proxy", "workspaces"):
         assert any(
             p.startswith(
-                f"HTTPRoute/{fullname}-{route}: GKE's Gateway checks Deployment/{fullname}"
+                f"{owner}/{fullname}-{route}: GKE's load balancer checks Deployment/{fullname}"
             )
             for p in problems
         ), problems

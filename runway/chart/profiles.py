@@ -129,8 +129,8 @@ def edge_for(chart: v.ChartValues) -> Edge:
 
 
 def _health_check(chart: v.ChartValues) -> dict[str, Any]:
-    """The Gateway's backends checked at the readiness endpoint, when it is HTTP: GKE's default
-    (GET / on each serving port) fails on ports that only upgrade (KAS's agent port: 426)."""
+    """The load balancer's backends checked at the readiness endpoint, when it is HTTP: GKE's
+    default (GET / on each serving port) fails on ports that only upgrade (KAS's agent port: 426)."""
     readiness = chart.probes.readiness
     listener = chart.listeners.get(readiness.port) if readiness else None
     if not (readiness and readiness.enabled and readiness.type == "http" and listener):
@@ -171,6 +171,10 @@ def gke(chart: v.ChartValues, service: str, settings: GkeSettings) -> dict[str, 
         }
     else:
         backend: dict[str, Any] = {"enabled": True}
+        check = _health_check(chart).get("healthCheck")
+        if check:
+            backend["healthCheckPath"] = check["path"]
+            backend["healthCheckPort"] = check["port"]
         if chart.networkPolicy.cloudflare.enabled:
             backend["securityPolicy"] = settings.security_policy
         values["ingress"] = {

@@ -228,6 +228,11 @@ class PodDisruptionBudget(Values):
     )
 
 
+GKE_HEALTH_CHECK_CIDRS = ["35.191.0.0/16", "130.211.0.0/22"]
+"""Where Google's load-balancer health checks come from (cloud.google.com/load-balancing/docs/
+firewall-rules: global external Application Load Balancer)."""
+
+
 class Cloudflare(Values):
     enabled: bool = Field(False, description="Only Cloudflare's ranges may reach public listeners")
     cidrs: list[Cidr] = Field(
@@ -248,6 +253,11 @@ class NetworkPolicy(Values):
         description="Sources allowed to reach internal listeners",
     )
     cloudflare: Cloudflare = Field(default_factory=Cloudflare, description="Cloudflare allow-list")
+    healthCheckCidrs: list[Cidr] = Field(
+        default_factory=lambda: list(GKE_HEALTH_CHECK_CIDRS),
+        description="Where a load balancer's health checks come from, let in on the port they "
+        "check (gateway.healthCheck, ingress.backendConfig); GKE's by default",
+    )
 
 
 class BackendConfig(Values):
@@ -256,6 +266,9 @@ class BackendConfig(Values):
         "", description="Cloud Armor policy at the edge (e.g. the Cloudflare-only allow-list)"
     )
     healthCheckPath: str = Field("", description="HTTP health-check path (empty: GKE's default)")
+    healthCheckPort: Annotated[int, Field(ge=0, le=65535)] = Field(
+        0, description="Container port of that check (0: the primary listener's)"
+    )
 
 
 class Ingress(Values):
@@ -288,11 +301,6 @@ class OwnGateway(Values):
     annotations: Annotations = Field(default_factory=dict, description="Gateway annotations")
 
 
-GKE_HEALTH_CHECK_CIDRS = ["35.191.0.0/16", "130.211.0.0/22"]
-"""Where Google's load-balancer health checks come from (cloud.google.com/load-balancing/docs/
-firewall-rules: global external Application Load Balancer)."""
-
-
 class GatewayHealthCheck(Values):
     """GKE's Gateway checks each backend with GET / on the port it serves unless told otherwise:
     a port that only upgrades to WebSocket or gRPC (KAS's agent port answers 426) never
@@ -303,10 +311,6 @@ class GatewayHealthCheck(Values):
         8080, description="Container port of the readiness endpoint"
     )
     path: Annotated[str, Field(pattern="^/")] = Field("/", description="Readiness path")
-    sourceCidrs: list[Cidr] = Field(
-        default_factory=lambda: list(GKE_HEALTH_CHECK_CIDRS),
-        description="Where the health checks come from (the NetworkPolicy lets them in)",
-    )
 
 
 class Gateway(Values):

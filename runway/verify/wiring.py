@@ -699,31 +699,23 @@ def _helm_tests(
                         )
 
 
+GCE_INGRESS_CLASSES = {"gce", "gce-internal"}
+
+
 def _gke_health_checks(
     objects: list[dict[str, Any]],
     pods: list[Workload],
     by_name: dict[tuple[str, str], dict[str, Any]],
 ) -> Iterator[str]:
-    """GKE's Gateway checks a backend with GET / on the port it serves unless a
-    HealthCheckPolicy says otherwise: a backend whose pods do not declare that very check as
-    their readiness probe may never pass it (KAS's agent port answers 426 Upgrade Required)."""
-    gke = {
-        o["metadata"]["name"]
-        for o in objects
-        if o.get("kind") == "Gateway"
-        and str((o.get("spec") or {}).get("gatewayClassName", "")).startswith("gke-")
-    }
-    checked = {
-        ((o.get("spec") or {}).get("targetRef") or {}).get("name")
-        for o in objects
-        if o.get("kind") == "HealthCheckPolicy"
-    }
+    """GKE's load balancers check each backend with GET / on the port it serves unless told
+    otherwise (a HealthCheckPolicy for a Gateway; for a GCE Ingress a BackendConfig
+    healthCheck, or a readiness probe on the serving port, which GKE reads): a backend that
+    does not answer there is never healthy (KAS's agent port answers 426 Upgrade Required)."""
     for route in routes(objects):
         kind, _, name = route.owner.partition("/")
-        owner = by_name.get((kind, name))
-        parents = {p.get("name") for p in ((owner or {}).get("spec") or {}).get("parentRefs") or []}
+        edge = _gke_edge(by_name.get((kind, name)) or {}, objects)
         service = by_name.get(("Service", route.service))
-        if not (parents & gke) or route.service in checked or service is None:
+        if edge is None or service is None or _told(edge, service, objects, by_name):
             continue
         for workload, number, named in _backends(service, _service_port(service, route.port), pods):
             readiness = [
@@ -731,15 +723,58 @@ def _gke_health_checks(
                 for view in workload.containers
             ]
             if not any(
-                get.get("path", "/") == "/"
+                (edge == "Ingress" or get.get("path", "/") == "/")
                 and named.get(str(get.get("port")), get.get("port")) == number
                 for get in readiness
             ):
+                fix = "a HealthCheckPolicy" if edge == "Gateway" else "a BackendConfig healthCheck"
                 yield (
-                    f"{route.owner}: GKE's Gateway checks {workload.ref} with GET / on port "
+                    f"{route.owner}: GKE's load balancer checks {workload.ref} with GET / on port "
                     f"{number}, which its readiness probe does not answer there; give the Service "
-                    "a HealthCheckPolicy at the readiness endpoint (gateway.healthCheck)"
+                    f"{fix} at the readiness endpoint"
                 )
+
+
+def _gke_edge(owner: dict[str, Any], objects: list[dict[str, Any]]) -> str | None:
+    """ "Gateway" or "Ingress" when GKE's own load balancer serves the route, else None."""
+    spec = owner.get("spec") or {}
+    if owner.get("kind") == "Ingress":
+        annotations = (owner.get("metadata") or {}).get("annotations") or {}
+        chosen = annotations.get("kubernetes.io/ingress.class") or spec.get("ingressClassName")
+        return "Ingress" if chosen in GCE_INGRESS_CLASSES else None
+    parents = {p.get("name") for p in spec.get("parentRefs") or []}
+    gke = any(
+        o.get("kind") == "Gateway"
+        and o["metadata"]["name"] in parents
+        and str((o.get("spec") or {}).get("gatewayClassName", "")).startswith("gke-")
+        for o in objects
+    )
+    return "Gateway" if gke else None
+
+
+def _told(
+    edge: str,
+    service: dict[str, Any],
+    objects: list[dict[str, Any]],
+    by_name: dict[tuple[str, str], dict[str, Any]],
+) -> bool:
+    """Whether the Service's health check is set explicitly for this edge."""
+    name = service["metadata"]["name"]
+    if edge == "Gateway":
+        return any(
+            o.get("kind") == "HealthCheckPolicy"
+            and ((o.get("spec") or {}).get("targetRef") or {}).get("name") == name
+            for o in objects
+        )
+    annotation = ((service.get("metadata") or {}).get("annotations") or {}).get(
+        "cloud.google.com/backend-config"
+    )
+    try:
+        config = json.loads(annotation or "{}").get("default")
+    except (ValueError, AttributeError):
+        return False
+    backend = by_name.get(("BackendConfig", str(config))) or {}
+    return bool((backend.get("spec") or {}).get("healthCheck"))
 
 
 def _service_port(service: dict[str, Any], port: str) -> int:
