@@ -488,6 +488,23 @@ def test_a_name_used_twice_where_kubernetes_wants_it_unique_is_named(
     assert any(expected in p and "used more than once" in p for p in problems), problems
 
 
+def _without_rules(
+    chart: Path, extra: dict[str, Any], dropped: Callable[[dict[str, Any]], bool]
+) -> list[str]:
+    """Wiring problems of the chart rendered with `extra`, which must have none, once the rules
+    `dropped` picks are taken out of its main NetworkPolicy."""
+    values = merge(_values(chart), extra)
+    found = objects(chart, extra)
+    assert wiring.check(found, values) == []
+    policy = next(
+        o
+        for o in found
+        if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == f"rel-{chart.name}"
+    )
+    policy["spec"]["ingress"] = [r for r in policy["spec"]["ingress"] if not dropped(r)]
+    return wiring.check(found, values)
+
+
 AI_GATEWAY_IMAGE = {"image": {"repository": "registry.example.com/ai-gateway", "tag": "1.0.0"}}
 
 
@@ -523,21 +540,13 @@ def test_a_metrics_port_the_rest_of_the_cluster_cannot_reach_is_named(
     """The chart's NetworkPolicy denies by default: a scraped port must be let in from every
     namespace, wherever Prometheus runs. The AI Gateway's 8082, agentk's pod-only 8080 and the
     proxy's 9876 behind an ingress namespace selector were each unreachable."""
-    chart = shipped / service
-    values = merge(_values(chart), extra)
-    found = objects(chart, extra)
-    assert wiring.check(found, values) == []
-    policy = next(
-        o
-        for o in found
-        if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == f"rel-{service}"
+    problems = _without_rules(
+        shipped / service,
+        extra,
+        lambda rule: (
+            rule["ports"][0]["port"] == port and rule["from"] == [{"namespaceSelector": {}}]
+        ),
     )
-    policy["spec"]["ingress"] = [
-        rule
-        for rule in policy["spec"]["ingress"]
-        if not (rule["ports"][0]["port"] == port and rule["from"] == [{"namespaceSelector": {}}])
-    ]
-    problems = wiring.check(found, values)
     assert any(
         f"{asked_by} asks Prometheus to scrape port {port}, which no NetworkPolicy" in p
         for p in problems
@@ -554,23 +563,16 @@ def test_a_helm_test_the_network_policy_would_stop_is_named(
     workspaces proxy's listener is also its metrics port, open to the cluster anyway.)"""
     chart = shipped / service
     profile = YAML(typ="safe").load((chart / "profiles" / "ingress-nginx.yaml").read_text())
-    extra = merge(merge(profile, image), {"tests": {"enabled": True}})
-    values = merge(_values(chart), extra)
-    found = objects(chart, extra)
-    assert wiring.check(found, values) == []
-    policy = next(
-        o
-        for o in found
-        if o["kind"] == "NetworkPolicy" and o["metadata"]["name"] == f"rel-{service}"
+    problems = _without_rules(
+        chart,
+        merge(merge(profile, image), {"tests": {"enabled": True}}),
+        lambda rule: (
+            (rule["from"][0].get("podSelector") or {})
+            .get("matchLabels", {})
+            .get("app.kubernetes.io/component")
+            == "test"
+        ),
     )
-    policy["spec"]["ingress"] = [
-        rule
-        for rule in policy["spec"]["ingress"]
-        if "podSelector" not in rule["from"][0]
-        or rule["from"][0]["podSelector"]["matchLabels"].get("app.kubernetes.io/component")
-        != "test"
-    ]
-    problems = wiring.check(found, values)
     assert any(
         f"Pod/rel-{service}-test: helm test connects to rel-{service}.ns.svc" in p
         and "no NetworkPolicy of the chart lets the test pod reach" in p
