@@ -128,15 +128,14 @@ def edge_for(chart: v.ChartValues) -> Edge:
     return "gateway"
 
 
-def _health_check(chart: v.ChartValues) -> dict[str, Any]:
-    """The load balancer's backends checked at the readiness endpoint, when it is HTTP: GKE's
+def _readiness_endpoint(chart: v.ChartValues) -> tuple[int, str] | None:
+    """(port, path) the load balancer should check, when the readiness probe is HTTP: GKE's
     default (GET / on each serving port) fails on ports that only upgrade (KAS's agent port: 426)."""
     readiness = chart.probes.readiness
     listener = chart.listeners.get(readiness.port) if readiness else None
     if not (readiness and readiness.enabled and readiness.type == "http" and listener):
-        return {}
-    path = readiness.path or "/"
-    return {"healthCheck": {"enabled": True, "port": listener.port, "path": path}}
+        return None
+    return listener.port, readiness.path or "/"
 
 
 def gke(chart: v.ChartValues, service: str, settings: GkeSettings) -> dict[str, Any]:
@@ -158,6 +157,7 @@ def gke(chart: v.ChartValues, service: str, settings: GkeSettings) -> dict[str, 
     if not edge_listeners:
         return values
     certificate = settings.certificate_map or f"{service}-{settings.environment}"
+    endpoint = _readiness_endpoint(chart)
     if edge == "gateway":
         values["gateway"] = {
             "enabled": True,
@@ -167,14 +167,15 @@ def gke(chart: v.ChartValues, service: str, settings: GkeSettings) -> dict[str, 
                 "certificateMap": certificate,
                 "address": certificate,
             },
-            **_health_check(chart),
         }
+        if endpoint:
+            port, path = endpoint
+            values["gateway"]["healthCheck"] = {"enabled": True, "port": port, "path": path}
     else:
         backend: dict[str, Any] = {"enabled": True}
-        check = _health_check(chart).get("healthCheck")
-        if check:
-            backend["healthCheckPath"] = check["path"]
-            backend["healthCheckPort"] = check["port"]
+        if endpoint:
+            port, path = endpoint
+            backend.update(healthCheckPath=path, healthCheckPort=port)
         if chart.networkPolicy.cloudflare.enabled:
             backend["securityPolicy"] = settings.security_policy
         values["ingress"] = {

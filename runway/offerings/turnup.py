@@ -75,7 +75,8 @@ def managed_self_hosted(
     spec: ChartSpec, options: flux.BundleOptions, resolved: str | None
 ) -> dict[str, bytes]:
     gitlab = customer_config(spec, options.gitlab_url)
-    profile = {"listeners": routed_hosts(spec)} if routed_hosts(spec) else {}
+    hosts = routed_hosts(spec)
+    profile: dict[str, Any] = {"listeners": hosts} if hosts else {}
     if gitlab:
         profile["configOverrides"] = gitlab
     values = offering_values(spec, Offering.MANAGED_SELF_HOSTED, profile)
@@ -102,7 +103,7 @@ def managed_self_hosted(
             },
             "gitlabUrl": options.gitlab_url,
             "registrationUrl": options.registration_url,
-            "hosts": {name: routed["host"] for name, routed in routed_hosts(spec).items()},
+            "hosts": {name: routed["host"] for name, routed in hosts.items()},
             "fill": [dataclasses.asdict(item) for item in flux.secrets_to_fill(options)],
             "apply": list(objects),
         }
