@@ -8,6 +8,7 @@ import json
 import shutil
 from pathlib import Path
 
+import helm_python
 import pytest
 from ruamel.yaml import YAML
 
@@ -171,6 +172,90 @@ def test_verify_still_holds_representative_values_to_the_schema(tmp_path: Path) 
     assert any(
         p.startswith("render (representative values):") and "replicaCount" in p for p in problems
     ), problems
+
+
+SCHEMA_BREAKS = [
+    {"replicaCount": "3"},
+    {"bogus": 1},
+    {"gateway": {"healthCheck": {"enabled": True, "port": 0, "path": "/"}}},
+    {"rollingUpdate": {"maxUnavailable": "0"}},
+    {"networkPolicy": {"healthCheckCidrs": ["not-a-cidr"]}},
+    {"secrets": {"Bad_Name": {"generate": {"bytes": 32}, "file": "/etc/x"}}},
+    {"env": {"1BAD": "x"}},
+    {"commonLabels": {"team": "x" * 64}},
+    {"podSecurityContext": {"appArmorProfile": {"type": "Localhost"}}},
+]
+
+
+@pytest.mark.parametrize("chart", SHIPPED)
+def test_verify_refuses_the_values_helms_own_schema_check_refuses(
+    shipped: Path, chart: str
+) -> None:
+    """Contract test against Helm's engine: verify checks values with a schema validator
+    compiled once and has Helm render without the schema, so on every shipped chart both must
+    pass and refuse the same values (the values each shipped profile and the representative
+    values give, and planted breaks of the schema's types, patterns, keys, ranges and `if`)."""
+    from runway.common import yamlio
+    from runway.common.mappings import merge
+    from runway.verify import representative_values, values_schema
+
+    directory = shipped / chart
+    defaults = yamlio.load((directory / "values.yaml").read_text())
+    check = values_schema.checker(directory)
+    accepted = [
+        {},
+        representative_values(defaults),
+        *(yamlio.load(p.read_text()) for p in sorted((directory / "profiles").glob("*.yaml"))),
+    ]
+    refused = [merge(representative_values(defaults), bad) for bad in SCHEMA_BREAKS]
+    verdicts = []
+    with helm.load(directory) as loaded:
+        for values in accepted + refused:
+            merged = loaded.merged_values(values)
+            try:
+                loaded.chart.validate_schema(merged)
+                helm_refuses = False
+            except helm_python.HelmValuesError:
+                helm_refuses = True
+            assert bool(check(merged)) == helm_refuses, (values, check(merged))
+            verdicts.append(helm_refuses)
+    assert verdicts == [False] * len(accepted) + [True] * len(refused)
+
+
+def test_helm_renders_a_chart_read_without_its_schema_as_it_renders_it_whole(
+    shipped: Path,
+) -> None:
+    """The chart verify renders is the chart Helm reads, less values.schema.json: the same
+    templates, files, metadata and defaults, and the same objects (but the random secrets)."""
+    from runway.common import yamlio
+    from runway.verify import representative_values
+
+    directory = shipped / "kas"
+    values = representative_values(yamlio.load((directory / "values.yaml").read_text()))
+    with helm.load(directory) as whole, helm.load(directory, values_schema=False) as bare:
+        assert whole.validates_values and not bare.validates_values
+        assert bare.chart.schema is None and whole.chart.schema
+        for part in ("metadata", "values", "files", "templates", "crds"):
+            assert getattr(bare.chart, part) == getattr(whole.chart, part), part
+        rendered = [c.render(values, name="r", namespace="n") for c in (whole, bare)]
+    assert rendered[0].keys() == rendered[1].keys()
+    differing = [name for name in rendered[0] if rendered[0][name] != rendered[1][name]]
+    assert differing == ["kas/templates/secrets.yaml"]
+    broken = {"replicaCount": "three"}
+    with helm.load(directory) as whole, pytest.raises(VerifyError, match="replicaCount"):
+        whole.render(broken, name="r", namespace="n")
+
+
+def test_a_chart_with_subcharts_is_rendered_with_helms_own_schema_check(
+    shipped: Path, tmp_path: Path
+) -> None:
+    """Helm checks a subchart's values against the subchart's schema: verify leaves a chart with
+    subcharts whole."""
+    directory = tmp_path / "kas"
+    shutil.copytree(shipped / "kas", directory)
+    shutil.copytree(shipped / "agentk", directory / "charts" / "agentk")
+    with helm.load(directory, values_schema=False) as loaded:
+        assert loaded.validates_values and loaded.chart.schema
 
 
 def test_verify_names_a_chart_helm_cannot_read(tmp_path: Path) -> None:

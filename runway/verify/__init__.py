@@ -6,7 +6,7 @@ import concurrent.futures
 import dataclasses
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -178,7 +178,7 @@ def verify_chart(chart: Path, *, threads: int = 1) -> ChartReport:
     try:
         defaults = yamlio.load((chart / "values.yaml").read_text()) or {}
         meta = yamlio.load((chart / "Chart.yaml").read_text()) or {}
-        loaded = helm.load(chart)
+        loaded = helm.load(chart, values_schema=False)
     except (OSError, ValueError) as err:
         report.problems.append(f"cannot read the chart: {err}")
         return report
@@ -215,7 +215,7 @@ def _verify_loaded(
     """Every check, with the chart read by Helm once and rendered under each set of values.
     Helm's work is handed to `helm_work` up front; its results are checked in a fixed order."""
     from runway import helm
-    from runway.verify import contracts, wiring
+    from runway.verify import contracts, values_schema, wiring
 
     contract = _contract(meta, report)
     imageless = not (defaults.get("image") or {}).get("repository")
@@ -228,7 +228,9 @@ def _verify_loaded(
         f"profile {path.stem}": merge(base, yamlio.load(path.read_text()) or {})
         for path in sorted((chart / "profiles").glob("*.yaml"))
     }
-    render = functools.partial(loaded.render, name=RELEASE, namespace=NAMESPACE)
+    render = functools.partial(
+        _render, loaded, None if loaded.validates_values else values_schema.checker(chart)
+    )
     # The longest call first. The render of the same values validates them against the schema.
     linted = helm_work.submit(helm.lint, chart, cases[LINTED], LINT_KUBE_VERSION, schema=False)
     refusal = helm_work.submit(render, None) if imageless else None
@@ -270,6 +272,20 @@ def _verify_loaded(
             report.problems.extend(
                 f"{label}: {p}" for p in contracts.check(contract, found, effective, version)
             )
+
+
+def _render(
+    loaded: LoadedChart,
+    check: Callable[[dict[str, Any]], list[str]] | None,
+    values: dict[str, Any] | None,
+) -> dict[str, str]:
+    """Helm's render, after `check` (the values schema, compiled once) where Helm's own render
+    does not check the values: refused values raise VerifyError, as Helm's render would."""
+    if check is not None:
+        refused = check(loaded.merged_values(values))
+        if refused:
+            raise VerifyError("; ".join(refused))
+    return loaded.render(values, name=RELEASE, namespace=NAMESPACE)
 
 
 def _contract(meta: dict[str, Any], report: ChartReport) -> str:
