@@ -12,69 +12,53 @@ from typing import Any
 
 import jsonschema_rs
 
-from runway.common import yamlio
-
 KUBERNETES_VERSIONS = ("1.30", "1.32", "1.34")
 SCHEMAS = "file:///kubernetes-json-schema"
 
 
-@functools.cache
+CRD_INDEX = "schemas.json"
+"""The openAPIV3Schema of every kind the CRDs in runway/data/crds declare, as JSON: parsing the
+CRDs' YAML took each verify process about 95 ms, reading this 3 ms. Derived from the YAML by
+`crd_index` (`./dev crds`); a test keeps the two the same."""
+
+
 def crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:
     """The openAPIV3Schema of (apiVersion, kind) from the CRDs shipped in runway/data/crds, or
     None for a kind no CRD defines (Kubernetes' own)."""
-    group = api_version.rpartition("/")[0]
-    if not group:
-        return None  # the core API group has no CRDs
-    for name in _crd_texts():
-        groups, kinds = _declared(name)
-        if group in groups and kind in kinds:
-            schema = _crd_file(name).get((api_version, kind))
-            if schema is not None:
-                return schema
-    return None
+    return crd_schemas().get((api_version, kind))
 
 
 @functools.cache
-def _declared(name: str) -> tuple[frozenset[str], frozenset[str]]:
-    """Every value of a `group:` line and of a `kind:` line in a CRD file: a cheap look (one
-    pass over its text) before parsing all of it."""
-    text = _crd_texts()[name]
-    found = {
-        key: frozenset(
-            re.findall(rf"^[ \t]*{key}:[ \t]*[\"']?([^\s\"']+)[\"']?[ \t]*\r?$", text, re.M)
-        )
-        for key in ("group", "kind")
-    }
-    return found["group"], found["kind"]
-
-
 def crd_schemas() -> dict[tuple[str, str], dict[str, Any]]:
     """(apiVersion, kind) → openAPIV3Schema of every shipped CRD."""
-    return {key: schema for name in _crd_texts() for key, schema in _crd_file(name).items()}
+    text = resources.files("runway.data").joinpath("crds", CRD_INDEX).read_text()
+    schemas: dict[str, dict[str, Any]] = json.loads(text)["schemas"]
+    return {_key(name): schema for name, schema in schemas.items()}
 
 
-@functools.cache
-def _crd_texts() -> dict[str, str]:
-    """File name → text of each shipped CRD. Reading them is cheap; parsing all of them (about
-    80 ms) is not, so a file is parsed when a kind it may declare is first looked up."""
-    folder = resources.files("runway.data").joinpath("crds")
-    return {
-        entry.name: entry.read_text()
-        for entry in sorted(folder.iterdir(), key=lambda e: e.name)
-        if entry.name.endswith(".yaml")
-    }
+def _key(name: str) -> tuple[str, str]:
+    api_version, kind = name.split(" ")
+    return api_version, kind
 
 
-@functools.cache
-def _crd_file(name: str) -> dict[tuple[str, str], dict[str, Any]]:
-    crd = yamlio.load(_crd_texts()[name])
-    group = crd["spec"]["group"]
-    kind = crd["spec"]["names"]["kind"]
-    return {
-        (f"{group}/{version['name']}", kind): version["schema"]["openAPIV3Schema"]
-        for version in crd["spec"]["versions"]
-        if (version.get("schema") or {}).get("openAPIV3Schema")
-    }
+def crd_index(texts: dict[str, str]) -> dict[str, Any]:
+    """The index CRD_INDEX holds for CRD files (name → YAML text): each file's digest and the
+    schema of every (apiVersion, kind) it serves."""
+    import hashlib
+
+    from runway.common import yamlio
+
+    index: dict[str, Any] = {"sources": {}, "schemas": {}}
+    for name, text in sorted(texts.items()):
+        crd = yamlio.load(text)
+        group = crd["spec"]["group"]
+        kind = crd["spec"]["names"]["kind"]
+        index["sources"][name] = "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+        for version in crd["spec"]["versions"]:
+            schema = (version.get("schema") or {}).get("openAPIV3Schema")
+            if schema:
+                index["schemas"][f"{group}/{version['name']} {kind}"] = schema
+    return index
 
 
 def validate_object(
