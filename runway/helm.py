@@ -142,6 +142,51 @@ def default_values(chart: Path) -> dict[str, Any]:
     return values
 
 
+def archive_members(chart: Path, scratch: Path) -> dict[str, bytes] | None:
+    """What `helm package` puts in a chart directory's archive, by path below the chart's name:
+    every file Helm read from it (after .helmignore) as it is on disk, and Chart.yaml as Helm
+    writes it (from the metadata it read). Helm's own archive is compressed only to be
+    rewritten (`publish.archive`), so this skips it. None for a chart with subcharts or a
+    Chart.lock, which Helm writes its own way: `package` those. `scratch`: an empty directory."""
+    try:
+        with helm_python.Chart.load(chart) as loaded:
+            if (
+                loaded.dependencies
+                or (chart / "charts").exists()
+                or (chart / "Chart.lock").exists()
+            ):
+                return None
+            names = [f["name"] for f in (*loaded.files, *loaded.templates, *loaded.crds)]
+            name = str(loaded.name)
+            has_schema = loaded.schema is not None
+        names += [n for n in ("values.yaml",) if (chart / n).is_file()]
+        names += ["values.schema.json"] if has_schema else []
+        members = {f"{name}/{n}": (chart / n).read_bytes() for n in dict.fromkeys(names)}
+        members[f"{name}/Chart.yaml"] = _written_chart_yaml(
+            (chart / "Chart.yaml").read_bytes(), scratch
+        )
+    except helm_python.HelmError as err:
+        raise PackageError(f"{chart}: Helm cannot package this chart: {err}") from None
+    return members
+
+
+def _written_chart_yaml(text: bytes, scratch: Path) -> bytes:
+    """Chart.yaml as Helm's packaging writes it: the metadata it reads, marshalled again (key
+    order, quoting and folding are Go's), by saving a chart that holds only this Chart.yaml."""
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
+        member = tarfile.TarInfo("chart/Chart.yaml")
+        member.size = len(text)
+        tar.addfile(member, io.BytesIO(text))
+    with helm_python.Chart.load_archive(gzip.compress(raw.getvalue(), 0, mtime=0)) as alone:
+        saved = Path(alone.save(scratch))
+    with tarfile.open(saved, mode="r:gz") as tar:
+        member = next(m for m in tar if m.name.count("/") == 1 and m.name.endswith("/Chart.yaml"))
+        written = tar.extractfile(member)
+        assert written is not None
+        return written.read()
+
+
 def package(chart: Path, destination: Path) -> Path:
     """Helm's own archive of `chart` (loaded, checked and saved exactly as `helm package` does)."""
     try:

@@ -292,3 +292,65 @@ def test_packaging_on_threads_or_processes_gives_the_serial_archives_in_order(
     assert all(a.path.parent == tmp_path / "parallel" and a.path.exists() for a in parallel)
     done = run_cli("package", *map(str, charts), "-o", str(tmp_path / "q"), "--quiet")
     assert done.exit_code == 0 and done.stdout == "" and "packaged 4 in " in done.stderr
+
+
+def _odd_chart(root: Path) -> Path:
+    """A chart with what Helm's packaging treats specially: ignored files, binary and executable
+    files, CRDs, a schema, no values.yaml, and a Chart.yaml Helm writes differently."""
+    chart = root / "odd"
+    files: dict[str, bytes] = {
+        "Chart.yaml": b"# a comment Helm drops\nname: odd\nversion: 0.3.0\napiVersion: v2\n"
+        b"description: >-\n  folded\n  text that Helm writes back its own way\n"
+        b"annotations:\n  z: '1'\n  a: \"yes\"\nkeywords: [a, b]\n",
+        ".helmignore": b"*.tmp\nsecret/\n",
+        "scratch.tmp": b"ignored\n",
+        "secret/key": b"ignored too\n",
+        "values.schema.json": b'{"type": "object"}\n',
+        "templates/cm.yaml": b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\n",
+        "templates/_helpers.tpl": b'{{- define "odd.x" -}}x{{- end -}}\n',
+        "crds/thing.yaml": b"apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n",
+        "files/logo.png": bytes(range(256)) * 4,
+        "files/run.sh": b"#!/bin/sh\nexit 0\n",
+        "LICENSE": b"MIT\n",
+    }
+    for name, data in files.items():
+        (chart / name).parent.mkdir(parents=True, exist_ok=True)
+        (chart / name).write_bytes(data)
+    (chart / "files/run.sh").chmod(0o755)
+    return chart
+
+
+@pytest.mark.parametrize("which", ["shipped", "odd"])
+def test_runway_archives_what_helms_own_package_archives(which: str, tmp_path: Path) -> None:
+    """runway reads a chart as Helm does and skips Helm's compressing of an archive it would
+    rewrite anyway: the archives must be the ones it made from `helm package`'s, byte for byte
+    (Chart.yaml as Helm marshals it, .helmignore applied, every other file as on disk)."""
+    from runway.publish import archive
+
+    if which == "odd":
+        charts = [_odd_chart(tmp_path)]
+    else:
+        built = run_cli("build", str(MANIFESTS), "-o", str(tmp_path / "charts"), "--no-verify")
+        assert built.exit_code == 0, built.stderr
+        charts = sorted(p.parent for p in (tmp_path / "charts").glob("*/Chart.yaml"))
+        assert len(charts) == 4
+    for index, directory in enumerate(charts):
+        scratch = tmp_path / f"scratch-{index}"
+        (scratch / "helm").mkdir(parents=True)
+        read = archive._helm_members(directory, scratch)
+        packaged = archive._members(helm.package(directory, scratch / "helm").read_bytes())
+        assert read == packaged, sorted(set(read) ^ set(packaged))
+        if which == "odd":
+            assert not any("scratch.tmp" in n or "secret/" in n for n in read)
+            assert read["odd/Chart.yaml"][1] != (directory / "Chart.yaml").read_bytes()
+
+
+def test_a_chart_with_subcharts_is_archived_by_helm_itself(chart: Path, tmp_path: Path) -> None:
+    parent = tmp_path / "parent"
+    shutil.copytree(chart, parent)
+    shutil.copytree(chart, parent / "charts" / "kas")
+    assert helm.archive_members(parent, tmp_path / "scratch") is None
+    from runway.publish.archive import _helm_members
+
+    members = _helm_members(parent, tmp_path)
+    assert any(name.startswith("kas/charts/kas/") for name in members)

@@ -1,8 +1,9 @@
 """Reproducible chart archives: the same chart gives a byte-identical `.tgz` on any machine, any day.
 
-Helm packages the chart (so `.helmignore`, Chart.yaml checks and layout are Helm's own); we then
-rewrite the tar stream with a fixed order, one fixed mtime, uid/gid 0, no user names and a gzip
-header without a time or a file name. The contents Helm reads are untouched.
+Helm reads the chart (so `.helmignore`, Chart.yaml checks and the Chart.yaml written are Helm's
+own), and the archive holds what `helm package` would put in it, as a tar stream with a fixed
+order, one fixed mtime, uid/gid 0, no user names and a gzip header without a time or a file name.
+The contents Helm reads are untouched.
 """
 
 from __future__ import annotations
@@ -78,6 +79,18 @@ def source_date_epoch(environ: Mapping[str, str]) -> int:
             "(e.g. SOURCE_DATE_EPOCH=$(git log -1 --format=%ct))"
         )
     return int(raw)
+
+
+def _helm_members(chart: Path, scratch: Path) -> dict[str, tuple[int, bytes]]:
+    """Path → (mode, contents) of what `helm package` archives from `chart`: read as Helm reads
+    the chart, without Helm compressing an archive only to have it rewritten, except for charts
+    with subcharts, which Helm packages itself."""
+    from runway import helm
+
+    members = helm.archive_members(chart, scratch / "chart-yaml")
+    if members is not None:
+        return {name: (0o644, data) for name, data in members.items()}
+    return _members(helm.package(chart, scratch).read_bytes())
 
 
 def _members(archive: bytes) -> dict[str, tuple[int, bytes]]:
@@ -247,16 +260,17 @@ def package_chart(
     if not (chart / "Chart.yaml").is_file():
         raise PackageError(f"{chart}: not a chart directory (no Chart.yaml); run `runway build`")
     with tempfile.TemporaryDirectory(prefix="runway-package-") as scratch:
-        raw = helm.package(chart, Path(scratch))
-        members = _members(raw.read_bytes())
+        members = _helm_members(chart, Path(scratch))
         data = _reproducible(members, mtime)
         chart_yaml = next(v for k, (_, v) in members.items() if _member_order(k)[0] == 0)
-        archive = ChartArchive(destination / raw.name, data, _chart_metadata(chart, chart_yaml))
+        metadata = _chart_metadata(chart, chart_yaml)
+        filename = f"{metadata['name']}-{metadata['version']}.tgz"
+        archive = ChartArchive(destination / filename, data, metadata)
         if signing is None:
             write_bytes_atomic(archive.path, data)
             archive.path.with_name(archive.path.name + ".prov").unlink(missing_ok=True)
             return archive
-        staged = Path(scratch) / "signed" / raw.name
+        staged = Path(scratch) / "signed" / filename
         staged.parent.mkdir()
         staged.write_bytes(data)
         prov = helm.sign(
