@@ -58,6 +58,35 @@ def test_build_is_byte_identical_and_order_independent(tmp_path: Path) -> None:
                 ), path
 
 
+def test_reused_lines_are_the_lines_a_fresh_compile_writes() -> None:
+    """compile reuses the values.yaml lines, README rows and profiles of a value it wrote before:
+    every service compiled after all the others must get the bytes it gets alone (the shipped
+    manifests and the real-shape fixtures, under each environment and with and without an
+    image: their listeners, probes, env, secrets and config files differ)."""
+    from runway.chart import build
+    from runway.chart import compile as compiler
+    from runway.chart.spec import BuildOptions
+    from runway.manifest import loader
+    from tests.conftest import FIXTURES
+
+    shipped = loader.load_paths([MANIFESTS / d for d in SHIPPED])
+    real = loader.load_paths(sorted(p for p in (FIXTURES / "real").iterdir() if p.is_dir()))
+    services = [*shipped.services, *real.services]  # loaded apart: some share a name
+    assert shipped.ok and real.ok and len(services) >= 8
+    cases = [
+        (service, BuildOptions(environment=env, image=image))
+        for service in services
+        for env in (None, "production")
+        for image in (None, "registry.example.com/svc:1.2.3")
+        if env is None or env in service.environments
+    ]
+    warm = [build.compile_service(service, options)[1] for service, options in cases]
+    assert len(compiler._REUSED) > 50
+    for (service, options), files in zip(cases, warm, strict=True):
+        compiler._REUSED.clear()
+        assert build.compile_service(service, options)[1] == files, (service.name, options)
+
+
 def test_rebuild_skips_unchanged_charts(tmp_path: Path) -> None:
     assert (
         run_cli("build", str(MANIFESTS / "kas"), "-o", str(tmp_path), "--no-verify").exit_code == 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,7 @@ def compile_chart(spec: ChartSpec, root: Path = TEMPLATES) -> dict[str, bytes]:
     env = _environment(root)
     profiles = self_managed(spec.values)
     dumped = spec.values.model_dump(mode="json", by_alias=True)
+    fields = _top_level(spec.values)
     context = {
         "chart": spec,
         "kube_version": KUBE_VERSION,
@@ -99,13 +100,13 @@ def compile_chart(spec: ChartSpec, root: Path = TEMPLATES) -> dict[str, bytes]:
         "image_set": bool(spec.values.image.repository),
         "uid": spec.values.podSecurityContext.runAsUser,
         "listeners": dumped["listeners"],
-        "rows": list(_rows(spec.values, "")),
+        "table": _values_table(fields),
         "profiles": [
             {
                 "name": p.name,
                 "title": p.title,
                 "description": p.description,
-                "yaml": yaml_text(p.values),
+                "yaml": _profile_yaml(p.name, p.values),
             }
             for p in profiles
         ],
@@ -116,7 +117,7 @@ def compile_chart(spec: ChartSpec, root: Path = TEMPLATES) -> dict[str, bytes]:
         files[f"profiles/{profile['name']}.yaml"] = (header + profile["yaml"]).encode()
     files["Chart.yaml"] = env.get_template("Chart.yaml.j2").render(context).encode()
     files["README.md"] = env.get_template("README.md.j2").render(context).encode()
-    files["values.yaml"] = values_yaml(spec.values).encode()
+    files["values.yaml"] = values_yaml(fields).encode()
     files["values.schema.json"] = _schema_bytes()
     files[".helmignore"] = b".git/\n*.tmp\n*.orig\n"
     return dict(sorted(files.items()))
@@ -152,21 +153,90 @@ _TYPE_NAMES = {"NoneType": "null", "str": "string", "dict": "object", "list": "a
 """JSON Schema's names for the README's type column; others (int, bool) keep Python's."""
 
 
+_TopLevel = tuple[str, str, Any, str]
+"""(key in values, description, value, identity) of a top-level value."""
+
+
+def _top_level(values: v.ChartValues) -> list[_TopLevel]:
+    found = []
+    for name, key, description in _fields(type(values)):
+        value = getattr(values, name)
+        found.append((key, description, value, _identity(value)))
+    return found
+
+
+def _identity(value: Any) -> str:
+    """The same for two values only when they are written alike: their type and JSON, keys in
+    order."""
+    return f"{type(value).__qualname__}:{_SCALAR_JSON(_plain(value))}"
+
+
+def _values_table(fields: list[_TopLevel]) -> list[str]:
+    """The README's table rows, a line per key."""
+    table: list[str] = []
+    for field in fields:
+        table += _reused(_table_lines, *field)
+    return table
+
+
+def _table_lines(key: str, description: str, value: Any) -> Iterator[str]:
+    rows = (
+        _rows(value, f"{key}.") if isinstance(value, BaseModel) else [_row(key, description, value)]
+    )
+    for row in rows:
+        default, described = _markdown_cell(row["default"]), _markdown_cell(row["description"])
+        yield f"| `{row['key']}` | {row['type']} | `{default}` | {described} |"
+
+
 def _rows(model: BaseModel, prefix: str) -> Iterator[dict[str, str]]:
     for name, alias, description in _fields(type(model)):
         key = f"{prefix}{alias}"
         value = getattr(model, name)
         if isinstance(value, BaseModel):
             yield from _rows(value, f"{key}.")
-            continue
-        default = _plain(value)
-        python_name = type(default).__name__
-        yield {
-            "key": key,
-            "type": _TYPE_NAMES.get(python_name, python_name),
-            "default": _SORTED_JSON(default),
-            "description": description,
-        }
+        else:
+            yield _row(key, description, value)
+
+
+def _row(key: str, description: str, value: Any) -> dict[str, str]:
+    default = _plain(value)
+    python_name = type(default).__name__
+    return {
+        "key": key,
+        "type": _TYPE_NAMES.get(python_name, python_name),
+        "default": _SORTED_JSON(default),
+        "description": description,
+    }
+
+
+_REUSED: dict[tuple[Callable[..., Iterable[str]], str, str], tuple[str, ...]] = {}
+
+
+def _reused(
+    lines_of: Callable[[str, str, Any], Iterable[str]],
+    key: str,
+    description: str,
+    value: Any,
+    identity: str,
+) -> tuple[str, ...]:
+    """`lines_of(key, description, value)`, reused when a value of the same identity comes
+    again: most of a chart's values are the base chart's defaults, alike for every service, and
+    writing their lines again was half of compiling a chart."""
+    memo = (lines_of, key, identity)
+    lines = _REUSED.get(memo)
+    if lines is None:
+        if len(_REUSED) > 20_000:
+            _REUSED.clear()
+        lines = _REUSED[memo] = tuple(lines_of(key, description, value))
+    return lines
+
+
+def _profile_yaml(name: str, values: dict[str, Any]) -> str:
+    return _reused(_yaml_text, name, "", values, _identity(values))[0]
+
+
+def _yaml_text(key: str, description: str, value: Any) -> tuple[str]:
+    return (yaml_text(value),)
 
 
 def _plain(value: Any) -> Any:
@@ -179,36 +249,43 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def values_yaml(values: v.ChartValues) -> str:
+def values_yaml(fields: list[_TopLevel]) -> str:
     """values.yaml with a helm-docs `# --` comment above every key (the model's descriptions),
     so helm-docs and readers see the same text as the README and the schema."""
     lines = ["# Default values. Every key is checked by values.schema.json at install time.", ""]
-    _emit_model(values, 0, lines)
+    for field in fields:
+        lines += _reused(_field_lines, *field)
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
+def _field_lines(key: str, description: str, value: Any) -> list[str]:
+    lines: list[str] = []
+    _emit_field(key, description, value, 0, lines)
+    lines.append("")
+    return lines
+
+
 def _emit_model(model: BaseModel, indent: int, lines: list[str]) -> None:
-    pad = " " * indent
     for name, key, description in _fields(type(model)):
-        value = getattr(model, name)
-        if description:
-            lines.append(f"{pad}# -- {description}")
-        if isinstance(value, BaseModel):
-            lines.append(f"{pad}{key}:")
-            _emit_model(value, indent + 2, lines)
-        elif (
-            isinstance(value, dict)
-            and value
-            and all(isinstance(item, BaseModel) for item in value.values())
-        ):
-            lines.append(f"{pad}{key}:")
-            for item_key, item in value.items():
-                lines.append(f"{pad}  {_scalar(item_key)}:")
-                _emit_model(item, indent + 4, lines)
-        else:
-            lines.extend(_emit_plain(key, _plain(value), pad))
-        if indent == 0:
-            lines.append("")
+        _emit_field(key, description, getattr(model, name), indent, lines)
+
+
+def _emit_field(key: str, description: str, value: Any, indent: int, lines: list[str]) -> None:
+    pad = " " * indent
+    if description:
+        lines.append(f"{pad}# -- {description}")
+    if isinstance(value, BaseModel):
+        lines.append(f"{pad}{key}:")
+        _emit_model(value, indent + 2, lines)
+    elif (
+        isinstance(value, dict) and value and all(isinstance(i, BaseModel) for i in value.values())
+    ):
+        lines.append(f"{pad}{key}:")
+        for item_key, item in value.items():
+            lines.append(f"{pad}  {_scalar(item_key)}:")
+            _emit_model(item, indent + 4, lines)
+    else:
+        lines.extend(_emit_plain(key, _plain(value), pad))
 
 
 def _emit_plain(key: str, value: Any, pad: str) -> list[str]:
