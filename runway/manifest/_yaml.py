@@ -31,6 +31,7 @@ Position = tuple[int, int]
 
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_STR_TAG = "tag:yaml.org,2002:str"
 _CORE_TAGS = "tag:yaml.org,2002:"
 
 
@@ -136,9 +137,11 @@ class _Builder:
         raise _Reject(f"unsupported YAML node {type(node).__name__}", node)
 
     def _scalar(self, node: ScalarNode) -> Any:
-        if node.tag == _TIMESTAMP_TAG:
+        tag = node.tag or ""
+        if tag == _STR_TAG:
+            return str(node.value)  # what the safe constructor gives, without its lookups
+        if tag == _TIMESTAMP_TAG:
             return str(node.value)
-        tag = str(node.tag or "")
         if not tag.startswith(_CORE_TAGS):
             raise _Reject(
                 f"unknown YAML tag {tag}",
