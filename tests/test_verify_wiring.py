@@ -1041,6 +1041,16 @@ def test_rendered_yaml_is_read_as_kubernetes_reads_it() -> None:
     assert yamlio.load_config("mode: 0400\n") == {"mode": 400}, "configs stay YAML 1.2"
     with pytest.raises(yamlio.InvalidYAML, match="duplicate key 'name'"):
         yamlio.load_all("---\nmetadata:\n  name: a\n  name: b\n")
+    with pytest.raises(yamlio.InvalidYAML, match="unhashable key"):
+        yamlio.load("? [a]\n: b\n")
+    assert yamlio.load("a: !!str 5\nb: '5'\nc: 5\nd: yes\ne: &x {f: 1}\ng:\n  <<: *x\n") == {
+        "a": "5",
+        "b": "5",
+        "c": 5,
+        "d": True,
+        "e": {"f": 1},
+        "g": {"f": 1},
+    }
 
 
 def test_a_template_rendering_a_repeated_key_fails_verify_with_a_message(

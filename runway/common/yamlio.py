@@ -62,17 +62,31 @@ class _KubernetesLoader(yaml.CSafeLoader):
     pass
 
 
+_STR = "tag:yaml.org,2002:str"
+
+
 def _mapping_without_repeats(loader: _KubernetesLoader, node: yaml.MappingNode) -> Any:
+    """The safe loader's mapping, refusing a repeated key, built in one pass; text is taken as
+    parsed (what the safe constructor returns for it) without the constructor's lookups."""
     loader.flatten_mapping(node)
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in seen:
+    mapping: dict[Any, Any] = {}
+    for key_node, value_node in node.value:
+        key = key_node.value if key_node.tag == _STR else loader.construct_object(key_node, True)
+        try:
+            repeated = key in mapping
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, "found an unhashable key", key_node.start_mark
+            ) from None
+        if repeated:
             raise yaml.constructor.ConstructorError(
                 None, None, f"duplicate key {key!r}", key_node.start_mark
             )
-        seen.add(key)
-    return loader.construct_mapping(node, deep=True)
+        if value_node.tag == _STR and isinstance(value_node, yaml.ScalarNode):
+            mapping[key] = value_node.value
+        else:
+            mapping[key] = loader.construct_object(value_node, True)
+    return mapping
 
 
 _KubernetesLoader.add_constructor("tag:yaml.org,2002:map", _mapping_without_repeats)
