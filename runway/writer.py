@@ -45,12 +45,35 @@ def write_tree_atomic(target: Path, files: Mapping[str, bytes], *, swept: bool =
 
 
 def _write_tree(target: Path, files: Mapping[str, bytes], swept: bool) -> bool:
-    if target.exists() and not target.is_dir():
-        raise NotADirectoryError(20, "is a file, not a directory", str(target))
     if not swept:
         sweep_stale(target.parent, [target.name])
-    if target.is_dir() and _same_tree(target, files):
+    staging = _stage(target, files)
+    if staging is None:
         return False
+    _commit(target, staging)
+    return True
+
+
+def stage_tree(target: Path, files: Mapping[str, bytes]) -> Path | None:
+    """`files` written into a hidden directory beside `target`, for `commit_tree` to put in its
+    place (one a run never commits is swept by the next, as a killed write's is); None when
+    `target` already holds exactly `files`. Lets a build write on several cores and still put
+    nothing in place until every chart is written."""
+    with _writing(target):
+        return _stage(target, files)
+
+
+def commit_tree(target: Path, staging: Path) -> None:
+    """Put a staged tree in `target`'s place, atomically."""
+    with _writing(target):
+        _commit(target, staging)
+
+
+def _stage(target: Path, files: Mapping[str, bytes]) -> Path | None:
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(20, "is a file, not a directory", str(target))
+    if target.is_dir() and _same_tree(target, files):
+        return None
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
@@ -60,6 +83,14 @@ def _write_tree(target: Path, files: Mapping[str, bytes], swept: bool) -> bool:
         for relative, data in sorted(files.items()):
             _write_new(staging / relative, data)
         os.chmod(staging, 0o755)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return staging
+
+
+def _commit(target: Path, staging: Path) -> None:
+    try:
         old = None
         if target.exists():
             old = target.parent / f".{target.name}.old"
@@ -71,7 +102,6 @@ def _write_tree(target: Path, files: Mapping[str, bytes], swept: bool) -> bool:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return True
 
 
 def _folders(files: Iterable[str]) -> list[str]:

@@ -96,3 +96,76 @@ def test_a_cache_runway_did_not_write_is_not_trusted(tmp_path: Path, reads: list
     _, stderr = _build(manifests, out)
     assert reads == ["ai-gateway"], "read again rather than trusting the cache"
     assert "planted" not in stderr and "startup CPU boost" in stderr
+
+
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and p.name != ".runway-build-cache.json"
+    }
+
+
+MANY = """\
+apiVersion: runway/v1
+kind: RunwayService
+metadata:
+  name: svc-{i}
+  owner_email_handle: builds
+spec:
+  regions: [us-east1]
+  request_timeout: {timeout}
+  liveness_probe:
+    path: /healthz
+"""
+
+
+def _many(manifests: Path, count: int) -> None:
+    """`count` services, each in its own directory, alike but for name and timeout."""
+    for i in range(count):
+        (manifests / f"svc-{i}").mkdir(parents=True)
+        (manifests / f"svc-{i}" / "runway.yml").write_text(MANY.format(i=i, timeout=60 + i))
+
+
+def test_a_build_on_several_cores_writes_what_one_core_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many services are compiled and staged by worker processes, then put in place: the charts
+    must be the bytes a build in one process writes, and a rebuild finds them unchanged."""
+    from runway.chart import build
+    from runway.common import parallel
+
+    manifests = tmp_path / "manifests"
+    _many(manifests, 6)
+    monkeypatch.setattr(build, "PER_WORKER", 2)
+    monkeypatch.setattr(build, "CHUNK", 1)
+    monkeypatch.setenv("RUNWAY_JOBS", "1")
+    _build(manifests, tmp_path / "one")
+    monkeypatch.setenv("RUNWAY_JOBS", "2")
+    assert parallel.processes(6, build.PER_WORKER) == 2
+    _build(manifests, tmp_path / "two")
+    assert _tree(tmp_path / "two") == _tree(tmp_path / "one") and len(_tree(tmp_path / "one")) > 100
+    assert not [p for p in (tmp_path / "two").iterdir() if p.name.startswith(".svc")]
+    os.utime(manifests / "svc-3" / "runway.yml", (1, 1))  # read again, compiled, unchanged
+    _build(manifests, tmp_path / "two")
+    assert _tree(tmp_path / "two") == _tree(tmp_path / "one")
+
+
+def test_a_worker_that_cannot_write_leaves_the_output_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One chart a worker cannot stage (a file stands where its directory goes): the build
+    fails naming it, puts none of the others in place and leaves no staging directory."""
+    from runway.chart import build
+
+    manifests = tmp_path / "manifests"
+    _many(manifests, 6)
+    monkeypatch.setattr(build, "PER_WORKER", 2)
+    monkeypatch.setattr(build, "CHUNK", 1)
+    monkeypatch.setenv("RUNWAY_JOBS", "2")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "svc-4").write_text("not a chart directory\n")
+    done = run_cli("build", str(manifests), "-o", str(out), "--no-verify")
+    assert done.exit_code != 0 and "svc-4" in done.stderr and "Traceback" not in done.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["svc-4"]
