@@ -92,32 +92,38 @@ def load(chart: Path, *, values_schema: bool = True) -> LoadedChart:
     once. Helm compiles the schema again on every render, which was half of each render's time."""
     try:
         loaded = helm_python.Chart.load(chart)
-        if (
-            values_schema
-            or not chart.is_dir()
-            or loaded.dependencies
-            or (chart / "charts").exists()
-        ):
+        if values_schema or not chart.is_dir() or _has_subcharts(chart, loaded):
             return LoadedChart(loaded)
         with loaded:
-            bare = helm_python.Chart.load_archive(_without_values_schema(chart, loaded))
+            files = {name: (chart / name).read_bytes() for name in _files_read(chart, loaded)}
+            files["Chart.yaml"] = (chart / "Chart.yaml").read_bytes()
+            bare = helm_python.Chart.load_archive(_stored_archive(files))
         return LoadedChart(bare, validates_values=False)
     except helm_python.HelmError as err:
         raise VerifyError(str(err)) from None
 
 
-def _without_values_schema(chart: Path, loaded: helm_python.Chart) -> bytes:
-    """An archive of the files Helm read from `chart` (after .helmignore), their bytes as on
-    disk, without values.schema.json. Stored rather than compressed: it is read once, here."""
-    names = ["Chart.yaml", "values.yaml"]
+def _has_subcharts(chart: Path, loaded: helm_python.Chart) -> bool:
+    """Subcharts (or their lock) Helm reads, checks and writes its own way."""
+    return bool(
+        loaded.dependencies or (chart / "charts").exists() or (chart / "Chart.lock").exists()
+    )
+
+
+def _files_read(chart: Path, loaded: helm_python.Chart) -> list[str]:
+    """The files Helm read from a chart directory (after .helmignore), but for Chart.yaml and
+    values.schema.json, by path inside the chart."""
+    names = ["values.yaml"] if (chart / "values.yaml").is_file() else []
     names += [f["name"] for f in (*loaded.files, *loaded.templates, *loaded.crds)]
+    return list(dict.fromkeys(names))
+
+
+def _stored_archive(files: dict[str, bytes]) -> bytes:
+    """A chart archive of `files` (path inside the chart → bytes) for Helm to read from memory:
+    stored rather than compressed, since it is read once, here."""
     raw = io.BytesIO()
     with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for name in dict.fromkeys(names):
-            path = chart / name
-            if name == "values.yaml" and not path.exists():
-                continue
-            data = path.read_bytes()
+        for name, data in files.items():
             member = tarfile.TarInfo(f"chart/{name}")
             member.size = len(data)
             tar.addfile(member, io.BytesIO(data))
@@ -146,39 +152,30 @@ def archive_members(chart: Path, scratch: Path) -> dict[str, bytes] | None:
     """What `helm package` puts in a chart directory's archive, by path below the chart's name:
     every file Helm read from it (after .helmignore) as it is on disk, and Chart.yaml as Helm
     writes it (from the metadata it read). Helm's own archive is compressed only to be
-    rewritten (`publish.archive`), so this skips it. None for a chart with subcharts or a
-    Chart.lock, which Helm writes its own way: `package` those. `scratch`: an empty directory."""
+    rewritten (`publish.archive`), so this skips it. None for a chart with subcharts, which Helm
+    writes its own way: `package` those. `scratch`: an empty directory."""
     try:
         with helm_python.Chart.load(chart) as loaded:
-            if (
-                loaded.dependencies
-                or (chart / "charts").exists()
-                or (chart / "Chart.lock").exists()
-            ):
+            if _has_subcharts(chart, loaded):
                 return None
-            names = [f["name"] for f in (*loaded.files, *loaded.templates, *loaded.crds)]
+            names = _files_read(chart, loaded)
+            names += ["values.schema.json"] if loaded.schema is not None else []
             name = str(loaded.name)
-            has_schema = loaded.schema is not None
-        names += [n for n in ("values.yaml",) if (chart / n).is_file()]
-        names += ["values.schema.json"] if has_schema else []
-        members = {f"{name}/{n}": (chart / n).read_bytes() for n in dict.fromkeys(names)}
+        members = {f"{name}/{n}": (chart / n).read_bytes() for n in names}
         members[f"{name}/Chart.yaml"] = _written_chart_yaml(
             (chart / "Chart.yaml").read_bytes(), scratch
         )
     except helm_python.HelmError as err:
         raise PackageError(f"{chart}: Helm cannot package this chart: {err}") from None
+    except OSError as err:
+        raise PackageError(f"{chart}: cannot read {err.filename}: {err.strerror}") from None
     return members
 
 
 def _written_chart_yaml(text: bytes, scratch: Path) -> bytes:
     """Chart.yaml as Helm's packaging writes it: the metadata it reads, marshalled again (key
     order, quoting and folding are Go's), by saving a chart that holds only this Chart.yaml."""
-    raw = io.BytesIO()
-    with tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        member = tarfile.TarInfo("chart/Chart.yaml")
-        member.size = len(text)
-        tar.addfile(member, io.BytesIO(text))
-    with helm_python.Chart.load_archive(gzip.compress(raw.getvalue(), 0, mtime=0)) as alone:
+    with helm_python.Chart.load_archive(_stored_archive({"Chart.yaml": text})) as alone:
         saved = Path(alone.save(scratch))
     with tarfile.open(saved, mode="r:gz") as tar:
         member = next(m for m in tar if m.name.count("/") == 1 and m.name.endswith("/Chart.yaml"))
