@@ -251,6 +251,28 @@ def test_verify_refuses_the_values_helms_own_schema_check_refuses(
     assert verdicts == [False] * len(accepted) + [True] * len(refused)
 
 
+@pytest.mark.parametrize(
+    ("schema", "said"),
+    [
+        ("{not json", "values.schema.json is not a JSON schema Helm could use"),
+        ('{"type": "object", "properties": {"replicaCount": {"type": 5}}}', "not a JSON schema"),
+        ('{"type": "object", "properties": {"replicaCount": {"maximum": 1}}}', "replicaCount"),
+    ],
+)
+def test_verify_names_a_values_schema_helm_could_not_use_or_that_refuses_the_values(
+    shipped: Path, tmp_path: Path, schema: str, said: str
+) -> None:
+    """Helm refuses to install with a schema it cannot read, or values it refuses; verify must
+    say so on every render rather than pass the chart (or crash)."""
+    chart = tmp_path / "kas"
+    shutil.copytree(shipped / "kas", chart)
+    (chart / "values.schema.json").write_text(schema)
+    report = verify_chart(chart)
+    renders = [p for p in report.problems if p.startswith("render (")]
+    assert renders and all(said in p for p in renders), report.problems
+    assert not report.ok
+
+
 def test_helm_renders_a_chart_read_without_its_schema_as_it_renders_it_whole(
     shipped: Path,
 ) -> None:
