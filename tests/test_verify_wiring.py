@@ -242,6 +242,24 @@ def test_agentk_without_its_pod_env_is_refused(shipped: Path) -> None:
     ]
 
 
+def test_agentk_probed_where_it_does_not_answer_is_named(shipped: Path) -> None:
+    """agentk answers the kubelet at GET /liveness and /readiness on its observability port
+    (8080, as upstream's chart probes); a TCP probe passes while agentk is wedged."""
+    found = _rendered(shipped / "agentk")
+    container = _container(found)
+    assert container["livenessProbe"]["httpGet"]["path"] == "/liveness"
+    assert container["readinessProbe"]["httpGet"]["path"] == "/readiness"
+    where = f"Deployment/{_deployment(found)['metadata']['name']} container agentk"
+    container["livenessProbe"] = {"tcpSocket": {"port": 8080}}
+    container["readinessProbe"]["httpGet"]["path"] = "/healthz"
+    assert _contract("agentk", found) == [
+        f"contract agentk: {where}: no HTTP livenessProbe; agentk serves one on 8080",
+        f"contract agentk: {where}: readinessProbe asks /healthz, but agentk serves it at /readiness",
+    ]
+    container["readinessProbe"]["httpGet"] = {"path": "/readiness", "port": 9090}
+    assert any("readinessProbe targets port 9090" in p for p in _contract("agentk", found))
+
+
 def test_agentk_without_lease_rights_is_refused(tmp_path: Path) -> None:
     edit = _replace(
         "      - api_groups: [coordination.k8s.io]\n        resources: [leases]",

@@ -66,6 +66,7 @@ def check(
     context = _Context(contract, objects, values, workload, view, image_version(view, app_version))
     problems = [
         *context.config(),
+        *context.probes(),
         *context.env(),
         *context.flags(),
         *context.labels(),
@@ -194,17 +195,26 @@ class _Context:
 
     def _probes(self, config: dict[str, Any], rules: dict[str, Any], label: str) -> Iterator[str]:
         for kind, rule in rules.items():
-            probe = self.view.container.get(f"{kind}Probe") or {}
-            get = probe.get("httpGet")
-            if get is None:
-                yield f"{self.view.where}: no HTTP {kind}Probe; {self.component} serves one on {rule['port']}"
-                continue
             port = _port(_get(config, rule["port"]))
             path = _get(config, rule["path"]) or rule["default_path"]
-            if port is not None and get.get("port") not in (port, self._port_name(port)):
-                yield f"{self.view.where}: {kind}Probe targets port {get.get('port')}, but {label} serves it on {port}"
-            if get.get("path") != path:
-                yield f"{self.view.where}: {kind}Probe asks {get.get('path')}, but {label} serves it at {path}"
+            yield from self._probe(kind, port if port is not None else rule["port"], path, label)
+
+    def probes(self) -> Iterator[str]:
+        """Probes at an endpoint the component serves without a configuration file."""
+        for kind, rule in (self.contract.get("probes") or {}).items():
+            yield from self._probe(kind, rule["port"], rule["path"], self.component)
+
+    def _probe(self, kind: str, port: int | str, path: str, served_by: str) -> Iterator[str]:
+        """An HTTP probe at the port and path the component answers it on (`port` a number, or
+        the key it was to be read from when the configuration does not say)."""
+        get = (self.view.container.get(f"{kind}Probe") or {}).get("httpGet")
+        if get is None:
+            yield f"{self.view.where}: no HTTP {kind}Probe; {self.component} serves one on {port}"
+            return
+        if isinstance(port, int) and get.get("port") not in (port, self._port_name(port)):
+            yield f"{self.view.where}: {kind}Probe targets port {get.get('port')}, but {served_by} serves it on {port}"
+        if get.get("path") != path:
+            yield f"{self.view.where}: {kind}Probe asks {get.get('path')}, but {served_by} serves it at {path}"
 
     def _shutdown_grace(self, config: dict[str, Any], keys: list[str], label: str) -> Iterator[str]:
         """A drain the component is told to wait for must end before Kubernetes kills the pod
