@@ -818,3 +818,108 @@ def test_with_a_secret_store_kas_reads_its_secret_from_secret_manager(production
         }
     written = {s.inputs["metadata"]["name"] for s in _of(production, "kubernetes:core/v1:Secret")}
     assert "gitlab-kas-secret" not in written, "the value never passes through Pulumi"
+
+
+INTERNAL_SERVICE = """\
+apiVersion: runway/v1+dev
+kind: RunwayService
+metadata:
+  name: reports
+  owner_email_handle: reports-team
+spec:
+  image: registry.example.com/reports:1.0.0
+  regions: [us-east1]
+  listeners:
+    - name: http
+      port: 8080
+      protocol: http
+      exposure: internal
+      host: reports.internal.example.com
+"""
+
+
+def _with_internal_service(tmp_path: Path, proxy_only: str | None) -> Path:
+    """Staging plus a service with an internal listener (served by GKE's internal Ingress)."""
+    (tmp_path / "reports").mkdir(parents=True)
+    (tmp_path / "reports" / "runway.yml").write_text(INTERNAL_SERVICE)
+    data = YAML(typ="safe").load(STAGING.read_text())
+    for service in data["spec"]["services"]:
+        service["manifest"] = str(ROOT / "manifests" / Path(service["manifest"]).name)
+    data["spec"]["services"].append({"manifest": str(tmp_path / "reports")})
+    if proxy_only:
+        data["spec"]["network"]["subnets"]["us-east1"]["proxy_only"] = proxy_only
+    path = tmp_path / "env.yml"
+    with path.open("w") as handle:
+        YAML().dump(data, handle)
+    _stacks_for(tmp_path, path, str(data["metadata"]["name"]))
+    return path
+
+
+def test_internal_listeners_need_a_proxy_only_subnet_in_each_region(tmp_path: Path) -> None:
+    """GKE's internal Ingress makes no load balancer in a region without a proxy-only subnet
+    (and its controller opens no firewall for the proxies): refused at plan, named; given one,
+    the infra stack makes the subnet and the rule."""
+    missing = _with_internal_service(tmp_path / "missing", None)
+    result = run_cli("stack", "plan", str(missing), "--stacks", str(tmp_path / "missing/stacks"))
+    assert result.exit_code == 2 and "Traceback" not in result.stderr
+    assert (
+        "reports's internal listeners (http) are served by GKE's internal Ingress, which needs a "
+        "proxy-only subnet in each region; set spec.network.subnets.us-east1.proxy_only"
+    ) in result.stderr
+    given = _with_internal_service(tmp_path / "given", "10.129.0.0/23")
+    planned = plan(given, stacks=tmp_path / "given" / "stacks")
+    (proxies,) = [
+        s.inputs
+        for s in _of(planned, "gcp:compute/subnetwork:Subnetwork")
+        if s.inputs.get("purpose") == "REGIONAL_MANAGED_PROXY"
+    ]
+    assert proxies["ipCidrRange"] == "10.129.0.0/23" and proxies["role"] == "ACTIVE"
+    assert proxies["region"] == "us-east1"
+    (rule,) = _of(planned, "gcp:compute/firewall:Firewall")
+    assert rule.inputs["sourceRanges"] == ["10.129.0.0/23"]
+    assert rule.inputs["direction"] == "INGRESS" and rule.inputs["allows"] == [{"protocol": "tcp"}]
+    assert _of(plan(STAGING), "gcp:compute/firewall:Firewall") == [], "none without internal"
+
+
+@pytest.mark.parametrize(
+    ("proxy_only", "admitted"),
+    [
+        ("10.129.0.0/23", None),
+        ("100.64.0.0/23", ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/23"]),
+    ],
+)
+def test_the_proxies_of_internal_listeners_are_admitted_by_the_network_policy(
+    tmp_path: Path, proxy_only: str, admitted: list[str] | None
+) -> None:
+    """The internal Ingress's proxies are the pods' clients (packets come from the proxy-only
+    range): a range the chart's internal sources (RFC 1918 by default) do not cover is added to
+    the release's values; one they cover leaves them as the chart has them."""
+    from runway.manifest.environment import load_environment
+    from runway.platform.releases import environment_releases
+
+    env_file = _with_internal_service(tmp_path, proxy_only)
+    releases = environment_releases(load_environment(env_file), env_file)
+    by_service = {r["service"]: r["regions"][0]["values"] for r in releases}
+    policy = by_service["reports"].get("networkPolicy") or {}
+    assert policy.get("internalCidrs") == admitted
+    assert all(
+        "internalCidrs" not in (v.get("networkPolicy") or {})
+        for n, v in by_service.items()
+        if n != "reports"
+    )
+
+
+@pytest.mark.parametrize(
+    ("proxy_only", "said"),
+    [
+        ("10.129.0.0/27", "needs 64 addresses or more"),
+        ("10.10.0.0/23", "overlaps"),
+    ],
+)
+def test_a_proxy_only_subnet_gcp_would_refuse_is_named(
+    tmp_path: Path, proxy_only: str, said: str
+) -> None:
+    env = _with_internal_service(tmp_path, proxy_only)
+    result = run_cli("stack", "plan", str(env), "--stacks", str(tmp_path / "stacks"))
+    assert result.exit_code == ExitCode.INVALID_INPUT and said in result.stderr, result.stderr
+    assert "proxy_only" in result.stderr and "Traceback" not in result.stderr

@@ -123,6 +123,21 @@ class Subnet(Strict):
     cidr: Cidr
     pods: Cidr
     services: Cidr
+    proxy_only: Cidr | None = Field(
+        None,
+        description="A proxy-only subnet (REGIONAL_MANAGED_PROXY) for the Envoy proxies of "
+        "GKE's internal Ingress, which serves services' internal listeners; needed in every "
+        "region when a service has one. /26 or larger (Google recommends /23)",
+    )
+
+    @model_validator(mode="after")
+    def _proxy_only_size(self) -> Subnet:
+        if self.proxy_only and ipaddress.ip_network(self.proxy_only, strict=False).prefixlen > 26:
+            raise ValueError(
+                f"proxy_only {self.proxy_only} is smaller than GCP allows: a proxy-only subnet "
+                "needs 64 addresses or more (/26 or larger; Google recommends /23)"
+            )
+        return self
 
 
 class Network(Strict):
@@ -137,7 +152,8 @@ class Network(Strict):
         ranges = [
             (f"{region}.{kind}", ipaddress.ip_network(getattr(subnet, kind), strict=False))
             for region, subnet in self.subnets.items()
-            for kind in ("cidr", "pods", "services")
+            for kind in ("cidr", "pods", "services", "proxy_only")
+            if getattr(subnet, kind)
         ]
         for index, (name, network) in enumerate(ranges):
             for other, other_network in ranges[index + 1 :]:

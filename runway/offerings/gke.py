@@ -8,6 +8,7 @@ by construction.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from runway.chart import profiles
@@ -32,7 +33,10 @@ def release_description(
     project: str | None = None,
     chart_url: str | None = None,
     edge: profiles.Edge | None = None,
+    proxy_only: dict[str, str] | None = None,
 ) -> dict[str, Any]:
+    """`proxy_only`: region → the range GKE's internal Ingress proxies connect from, let in to
+    the internal listeners where the NetworkPolicy's internal sources do not cover it."""
     project = project or default_project(environment)
     regions = []
     needed = profiles.edge_for(spec.values)
@@ -53,6 +57,11 @@ def release_description(
         placed: dict[str, Any] = {"listeners": routed_hosts(spec)}
         if spec.values.configOverrides:
             placed["configOverrides"] = spec.values.configOverrides
+        sources = _with_proxies(
+            spec.values.networkPolicy.internalCidrs, (proxy_only or {}).get(region)
+        )
+        if sources is not None:
+            placed["networkPolicy"] = {"internalCidrs": sources}
         profile = merge(profiles.gke(spec.values, spec.name, settings), placed)
         regions.append(
             {
@@ -97,3 +106,15 @@ def release_description(
         "datastores": {"redis": spec.values.redis is not None},
         "regions": regions,
     }
+
+
+def _with_proxies(sources: list[str], proxies: str | None) -> list[str] | None:
+    """`sources` and the proxies' range, when they do not already cover it."""
+    if proxies is None:
+        return None
+    wanted = ipaddress.ip_network(proxies, strict=False)
+    for source in sources:
+        admitted = ipaddress.ip_network(source, strict=False)
+        if admitted.version == wanted.version and wanted.subnet_of(admitted):  # type: ignore[arg-type]
+            return None
+    return [*sources, proxies]

@@ -47,6 +47,8 @@ class NetworkComponent(pulumi.ComponentResource):
                 ],
                 opts=child,
             )
+            if subnet.proxy_only:
+                self._proxy_only(name, spec.name, region, subnet.proxy_only, project, child)
             if spec.nat:
                 router = gcp.compute.Router(
                     f"{name}-{region}-router",
@@ -69,4 +71,40 @@ class NetworkComponent(pulumi.ComponentResource):
                 )
         self.register_outputs(
             {"network": self.network.id, "subnets": {r: s.id for r, s in self.subnets.items()}}
+        )
+
+    def _proxy_only(
+        self,
+        name: str,
+        network: str,
+        region: str,
+        cidr: str,
+        project: pulumi.Input[str],
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """The region's proxy-only subnet, which GKE's internal Ingress needs before it can make
+        its load balancer, and a firewall rule letting its proxies reach the pods: the Ingress
+        controller opens the health checkers' ranges, not this one (cloud.google.com:
+        kubernetes-engine/docs/how-to/internal-load-balance-ingress). Each pod's NetworkPolicy
+        still admits only the ports of its internal listeners."""
+        gcp.compute.Subnetwork(
+            f"{name}-{region}-proxy-only",
+            name=f"{network}-{region}-proxy-only",
+            project=project,
+            region=region,
+            network=self.network.id,
+            ip_cidr_range=cidr,
+            purpose="REGIONAL_MANAGED_PROXY",
+            role="ACTIVE",
+            opts=child,
+        )
+        gcp.compute.Firewall(
+            f"{name}-{region}-proxy-only",
+            name=f"{network}-{region}-from-proxy-only",
+            project=project,
+            network=self.network.id,
+            direction="INGRESS",
+            source_ranges=[cidr],
+            allows=[{"protocol": "tcp"}],
+            opts=child,
         )

@@ -30,6 +30,7 @@ def environment_releases(env: RunwayEnvironment, env_file: Path) -> list[dict[st
         spec = resolve(service, BuildOptions(environment=env.metadata.name))
         check_supported(spec, Offering.GITLAB_MANAGED)
         spec = _placed(spec, env.spec.regions, ref.hosts, f"{env_file}: spec.services[{index}]")
+        proxies = _proxy_ranges(spec, env, f"{env_file}: spec.services[{index}]")
         spec = _gitlab_of(spec, env.spec.gitlab.url)
         stage = ref.stage or env.spec.stage
         release = gke.release_description(
@@ -37,6 +38,7 @@ def environment_releases(env: RunwayEnvironment, env_file: Path) -> list[dict[st
             environment=env.metadata.name,
             project=env.spec.project.id,
             chart_url=stage_chart_url(env.spec.registry, stage, spec.name),
+            proxy_only=proxies,
         )
         release["deploy"] = {"with": ref.deploy_with.value, "version": ref.version, "stage": stage}
         releases.append(release)
@@ -55,6 +57,26 @@ def environment_releases(env: RunwayEnvironment, env_file: Path) -> list[dict[st
     if duplicates:
         raise UsageError(f"{env_file}: spec.services lists {', '.join(duplicates)} twice")
     return releases
+
+
+def _proxy_ranges(spec: ChartSpec, env: RunwayEnvironment, where: str) -> dict[str, str]:
+    """Region → proxy-only range, for a service with internal listeners: GKE's internal Ingress
+    serves them and makes no load balancer in a region without a proxy-only subnet (they would
+    never get an address); its proxies are the pods' clients."""
+    internal = sorted(
+        name for name, listener in spec.values.listeners.items() if listener.exposure == "internal"
+    )
+    if not internal:
+        return {}
+    subnets = env.spec.network.subnets
+    missing = [r for r in env.spec.regions if r in subnets and not subnets[r].proxy_only]
+    if missing:
+        raise UsageError(
+            f"{where}: {spec.name}'s internal listeners ({', '.join(internal)}) are served by "
+            "GKE's internal Ingress, which needs a proxy-only subnet in each region; set "
+            f"spec.network.subnets.{missing[0]}.proxy_only (a /23 that overlaps no other range)"
+        )
+    return {r: str(subnets[r].proxy_only) for r in env.spec.regions if r in subnets}
 
 
 def _placed(spec: ChartSpec, regions: list[str], hosts: dict[str, str], where: str) -> ChartSpec:
