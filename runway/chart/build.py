@@ -11,12 +11,12 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
-import json
 import os
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from runway import __version__, versions
+from runway.caches import JsonCache
 from runway.chart.compile import TEMPLATES, compile_chart
 from runway.chart.mapping import resolve
 from runway.chart.spec import BuildOptions, ChartSpec
@@ -27,7 +27,7 @@ from runway.manifest import _types, loader
 from runway.manifest.assembly import check_unique_names
 from runway.manifest.discovery import discover, display_path
 from runway.manifest.service import LoadResult, Service
-from runway.writer import commit_tree, stage_tree, sweep_stale, write_text_atomic
+from runway.writer import commit_tree, stage_tree, sweep_stale
 
 CACHE_NAME = ".runway-build-cache.json"
 
@@ -75,9 +75,9 @@ def build(request: BuildRequest) -> BuildResult:
             versions.parse_range(options.gitlab_versions)
     except ValueError as err:
         raise UsageError(str(err)) from None
-    cache = _read_cache(request.output)
+    cache = JsonCache(request.output / CACHE_NAME)
     by_group: dict[str, dict[str, dict[str, object]]] = {}
-    for name, entry in cache.items():
+    for name, entry in cache.entries.items():
         if isinstance(entry.get("group"), str):
             by_group.setdefault(str(entry["group"]), {})[name] = entry
     context = _context(options)
@@ -117,7 +117,9 @@ def build(request: BuildRequest) -> BuildResult:
     chosen = [s for s in services if wanted(_types.kubernetes_name(s.name))]
     kept = [chart for chart in reused if wanted(chart.name)]
     sweep_stale(request.output, [c.name for c in kept])
-    built = build_services(chosen, options, request.output, request.on_compiled, sources)
+    built = build_services(
+        chosen, options, request.output, request.on_compiled, sources, cache=cache
+    )
     return BuildResult(result, sorted(built + kept, key=lambda chart: chart.name))
 
 
@@ -217,25 +219,27 @@ def build_services(
     output: Path,
     on_compiled: Callable[[int, int], None] | None = None,
     sources: dict[str, dict[str, object]] | None = None,
+    *,
+    cache: JsonCache | None = None,
 ) -> list[BuiltChart]:
     """Compile and stage every changed service, then put them all in place: a compile or write
     error leaves the output as it was. Many services are compiled on every core (each worker
     writes what it compiled into a staging directory). `sources` (by service name) records
-    where each came from, for `build`."""
+    where each came from, and `cache` the build cache it has read, for `build`."""
     sweep_stale(output, [_types.kubernetes_name(service.name) for service in services])
-    cache = _read_cache(output)
-    before = json.dumps(cache, sort_keys=True)
+    cache = JsonCache(output / CACHE_NAME) if cache is None else cache
+    entries = cache.entries
     context = _context(options)
     keys = {service.name: _input_key(service, options) for service in services}
     built: list[BuiltChart] = []
     pending: list[Service] = []
     for service in services:
-        cached = _cached(service, keys[service.name], cache, output)
+        cached = _cached(service, keys[service.name], entries, output)
         if cached is None:
             pending.append(service)
             continue
         built.append(cached)
-        cache[cached.name] |= _source(service, context, sources)
+        entries[cached.name] |= _source(service, context, sources)
         if on_compiled is not None:
             on_compiled(len(built), len(services))
     stage = functools.partial(_compile_and_stage, options=options, output=output)
@@ -254,13 +258,12 @@ def build_services(
     for service, result in zip(pending, staged, strict=True):
         target = output / result.name
         built.append(BuiltChart(result.name, target, result.staging is not None, result.warnings))
-        cache[result.name] = {
+        entries[result.name] = {
             "key": keys[service.name],
             "warnings": [_stored(w) for w in result.warnings],
             **_source(service, context, sources),
         }
-    if json.dumps(cache, sort_keys=True) != before:
-        write_text_atomic(output / CACHE_NAME, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+    cache.save()
     return sorted(built, key=lambda chart: chart.name)
 
 
@@ -295,16 +298,6 @@ def _source(
     if where is None:
         return {}
     return {**where, "context": context, "stats": _stats(service.files)}
-
-
-def _read_cache(output: Path) -> dict[str, dict[str, object]]:
-    try:
-        data = json.loads((output / CACHE_NAME).read_text())
-    except (OSError, ValueError):
-        return {}
-    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
-        return {}
-    return data
 
 
 def _input_key(service: Service, options: BuildOptions) -> str:

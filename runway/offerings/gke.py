@@ -115,6 +115,6 @@ def _with_proxies(sources: list[str], proxies: str | None) -> list[str] | None:
     wanted = ipaddress.ip_network(proxies, strict=False)
     for source in sources:
         admitted = ipaddress.ip_network(source, strict=False)
-        if admitted.version == wanted.version and wanted.subnet_of(admitted):  # type: ignore[arg-type]
+        if wanted.network_address in admitted and wanted.broadcast_address in admitted:
             return None
     return [*sources, proxies]

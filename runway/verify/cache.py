@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 import os
 from collections.abc import Iterator
 from importlib import metadata
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
+from runway.caches import JsonCache
 from runway.verify import ChartReport, verify_charts
-from runway.writer import write_text_atomic
 
 CACHE_NAME = ".runway-verify-cache.json"
 CHECKERS = ("helm-python-sdk", "kubernetes-validate", "jsonschema-rs", "common-expression-language")
@@ -29,9 +29,8 @@ CHECKERS = ("helm-python-sdk", "kubernetes-validate", "jsonschema-rs", "common-e
 def verify_charts_cached(charts: list[Path], folder: Path) -> Iterator[tuple[ChartReport, bool]]:
     """(report, whether it came from the cache) for each chart, in order; charts that did not
     pass before, or changed since, are verified (on every core, as verify_charts does)."""
-    path = folder / CACHE_NAME
-    cache = _read(path)
-    before = json.dumps(cache, sort_keys=True)
+    kept = JsonCache(folder / CACHE_NAME)
+    cache = kept.entries
     keys = {chart: _key(chart) for chart in charts}
     hits = {chart: _report(cache.get(chart.name), keys[chart]) for chart in charts}
     fresh = verify_charts([chart for chart in charts if hits[chart] is None])
@@ -48,8 +47,7 @@ def verify_charts_cached(charts: list[Path], folder: Path) -> Iterator[tuple[Cha
                 cache.pop(chart.name, None)
             yield report, False
     finally:
-        if json.dumps(cache, sort_keys=True) != before:
-            write_text_atomic(path, json.dumps(cache, indent=1, sort_keys=True) + "\n")
+        kept.save()
 
 
 def _report(entry: Any, key: str) -> ChartReport | None:
@@ -78,7 +76,7 @@ def _key(chart: Path) -> str:
             stat = path.stat()
         except OSError:
             continue
-        if path.is_file():
+        if S_ISREG(stat.st_mode):
             relative = path.relative_to(chart).as_posix()
             digest.update(f"{relative}\0{stat.st_size}\0{stat.st_mtime_ns}\0".encode())
     return digest.hexdigest()
@@ -101,11 +99,3 @@ def _tool_digest() -> str:
             digest.update(path.relative_to(package).as_posix().encode() + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()
-
-
-def _read(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
