@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +68,38 @@ def test_a_little_work_that_releases_the_gil_runs_on_threads_in_order(
     monkeypatch.setenv("RUNWAY_JOBS", "1")
     alone = list(parallel.ordered_map(on, [1, 2, 3], releases_gil=True))
     assert {thread for _, _, thread in alone} == {threading.main_thread().name}
+
+
+class _Teardown:
+    """Leaves a mark when the interpreter holding it is torn down."""
+
+    def __init__(self, mark: str) -> None:
+        self.mark = mark
+        self.write = os.open, os.write, os.close, os.O_WRONLY | os.O_CREAT  # outlive os's teardown
+
+    def __del__(self) -> None:
+        open_, write, close, flags = self.write
+        handle = open_(self.mark, flags)
+        write(handle, b"torn down\n")
+        close(handle)
+
+
+_KEPT: list[_Teardown] = []
+
+
+def keep_till_exit(mark: str) -> int:
+    time.sleep(0.05)
+    _KEPT.append(_Teardown(mark))
+    return os.getpid()
+
+
+def test_workers_end_without_tearing_their_interpreter_down(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Tearing a verify worker's interpreter down took about 60 ms that every run waited for;
+    the results are back before a worker is told to stop, so it may simply end."""
+    monkeypatch.setenv("RUNWAY_JOBS", "2")
+    mark = tmp_path / "torn-down"
+    pids = list(parallel.ordered_map(keep_till_exit, [str(mark)] * 4, at_least=2))
+    assert len(set(pids)) == 2 and os.getpid() not in pids
+    assert not mark.exists(), f"workers tore their interpreters down: {mark.read_text()}"

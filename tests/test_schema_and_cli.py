@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -239,3 +240,60 @@ def test_version_answers_without_importing_the_cli() -> None:
 
     assert done.stdout == f"runway, version {__version__}\nlight\n"
     assert run_cli("--version").stdout == f"runway, version {__version__}\n", "same as click's"
+
+
+ENDING = """
+import atexit, os, sys, threading, time
+sys.argv = ["runway", *sys.argv[1:]]
+mark = os.environ["MARK"]
+
+
+class Teardown:
+    write = os.open, os.write, os.close, os.O_WRONLY | os.O_CREAT | os.O_APPEND
+
+    def __del__(self):
+        open_, write, close, flags = self.write
+        handle = open_(mark, flags)
+        write(handle, b"torn down\\n")
+        close(handle)
+
+
+kept = Teardown()
+atexit.register(lambda: open(mark, "a").write("exit handler\\n"))
+if os.environ.get("THREAD"):
+    threading.Thread(target=lambda: (time.sleep(0.2), open(mark, "a").write("thread\\n"))).start()
+from runway.__main__ import main
+main()
+"""
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "out"),
+    [
+        (["validate", str(MANIFESTS / "agentk" / "runway.yml")], 0, "1 service(s) valid"),
+        (["validate", "no-such-manifest.yml"], int(ExitCode.USAGE), ""),
+    ],
+)
+def test_the_command_ends_once_its_answer_is_out_without_tearing_the_interpreter_down(
+    tmp_path: Path, args: list[str], code: int, out: str
+) -> None:
+    """Teardown took a one-chart verify 60 ms after its answer was printed; exit handlers, the
+    exit code and every line of output must survive ending without it."""
+    mark = tmp_path / "mark"
+    environment = {**os.environ, "MARK": str(mark)}
+    done = subprocess.run(
+        [sys.executable, "-c", ENDING, *args], capture_output=True, text=True, env=environment
+    )
+    assert (done.returncode, done.stdout.startswith(out)) == (code, True), done.stderr
+    assert mark.read_text() == "exit handler\n"
+
+
+def test_a_command_with_threads_still_running_exits_the_usual_way(tmp_path: Path) -> None:
+    mark = tmp_path / "mark"
+    environment = {**os.environ, "MARK": str(mark), "THREAD": "1"}
+    args = ["validate", str(MANIFESTS / "agentk" / "runway.yml")]
+    done = subprocess.run(
+        [sys.executable, "-c", ENDING, *args], capture_output=True, text=True, env=environment
+    )
+    assert done.returncode == 0, done.stderr
+    assert mark.read_text().splitlines() == ["thread", "exit handler", "torn down"]
