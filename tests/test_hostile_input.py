@@ -440,3 +440,33 @@ def test_chart_files_are_readable_by_everyone_whatever_the_umask(tmp_path: Path)
         "x/files/only/nested.txt": 0o644,
     }
     assert (tmp_path / "x" / "templates" / "a.yaml").read_bytes() == files["templates/a.yaml"]
+
+
+def _nested(depth: int, style: str, innermost: str) -> str:
+    if style == "flow":
+        return "spec: " + "[" * depth + innermost + "]" * depth + "\n"
+    if style == "block":
+        return "spec:\n  regions:\n    " + "- " * depth + innermost + "\n"
+    return "a:\n" + "".join(" " * i + f"k{i}:\n" for i in range(1, depth)) + " " * depth + "k: v\n"
+
+
+@pytest.mark.parametrize("style", ["flow", "block", "mapping"])
+@pytest.mark.parametrize("innermost", ["x", "[]", "{}"])
+def test_nesting_is_refused_alike_whether_or_not_the_event_stream_is_read_first(
+    monkeypatch: pytest.MonkeyPatch, style: str, innermost: str
+) -> None:
+    """Text with too few indicators to nest past the composer's limit skips the event pass;
+    the tree builder then refuses the same nesting, at the same place, with the same words."""
+    from runway.manifest import _yaml
+
+    refused = []
+    for depth in range(58, 68):
+        text = _nested(depth, style, innermost if style != "mapping" else "")
+        assert _yaml._may_nest(text, depth)  # the bound never undercounts
+        skipped = _yaml.parse_documents(text, "runway.yml")
+        monkeypatch.setattr(_yaml, "_may_nest", lambda text, depth: True)
+        measured = _yaml.parse_documents(text, "runway.yml")
+        monkeypatch.undo()
+        assert [d.as_dict() for d in skipped[1]] == [d.as_dict() for d in measured[1]], depth
+        refused.append(bool(measured[1]))
+    assert refused[0] is False and refused[-1] is True, "the depths tried cross the limit"
