@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -470,3 +471,52 @@ def test_nesting_is_refused_alike_whether_or_not_the_event_stream_is_read_first(
         assert [d.as_dict() for d in skipped[1]] == [d.as_dict() for d in measured[1]], depth
         refused.append(bool(measured[1]))
     assert refused[0] is False and refused[-1] is True, "the depths tried cross the limit"
+
+
+SCALARS = (
+    "a: [yes, no, on, off, y, n, true, True, TRUE, false, null, Null, ~, '', 0o17, 017, 0x1F,\n"
+    "    1_000, 1e3, 1.0e+3, .inf, -.Inf, .nan, +1, -0, 2001-12-14, 2001-12-14t21:59:43.10-05:00,\n"
+    "    '1.10', \"0x1F\", !!str 12, !!int '7', !!float '1', !!bool 'true', !!binary aGk=, <<, =]\n"
+    "b: &x {c: 1}\n"
+    "d: {<<: *x, e: 2}\n"
+    "%YAML 1.1\n"
+)
+
+
+def test_a_reused_reader_with_rules_found_once_reads_as_a_fresh_one_would() -> None:
+    """The thread's reader and its resolver (rules found once per stream) give the data, the
+    positions and the errors a fresh ruamel reader gives, file after file."""
+    import random
+
+    from ruamel.yaml import YAML
+
+    from runway.manifest import _yaml
+
+    texts = [SCALARS, "%YAML 1.1\n---\na: yes\nb: 012\n", "a: 1\n---\nb: [2\n"]
+    texts += [p.read_text() for p in sorted(MANIFESTS.rglob("*.yml"))]
+    rng = random.Random(16)
+    texts += [fuzz.mutate(rng.choice(texts), rng) for _ in range(400)]
+
+    def read(text: str) -> list[Any]:
+        documents, diagnostics = _yaml.parse_documents(text, "runway.yml")
+        typed = [(repr(d.data), _types(d.data), d.values, d.keys) for d in documents]
+        return [typed, [d.as_dict() for d in diagnostics]]
+
+    reused = [read(text) for text in texts]
+    fresh_reader = _yaml._reader
+    try:
+        _yaml._reader = lambda: YAML(typ="safe", pure=False)
+        fresh = [read(text) for text in texts]
+    finally:
+        _yaml._reader = fresh_reader
+    for text, ours, theirs in zip(texts, reused, fresh, strict=True):
+        assert ours == theirs, text
+    assert not _yaml._reader().constructor.constructed_objects, "no nodes kept between files"
+
+
+def _types(data: Any) -> Any:
+    if isinstance(data, dict):
+        return {str(k): _types(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [_types(v) for v in data]
+    return type(data).__name__

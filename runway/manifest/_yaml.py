@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import os
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.representer import RoundTripRepresenter, SafeRepresenter
+from ruamel.yaml.resolver import VersionedResolver
 
 from runway.errors import Diagnostic, ManifestError
 
@@ -154,7 +157,7 @@ class _Builder:
                 "manifests use plain YAML values; remove the tag (quote the value to keep it text)",
             )
         try:
-            value = self._yaml.constructor.construct_object(node, deep=True)
+            value = self._yaml.constructor.construct_document(node)
         except (YAMLError, ValueError, TypeError, LookupError) as err:
             raise _Reject(
                 f"{node.value!r} is not a valid {tag.replace(_CORE_TAGS, '!!')} value ({type(err).__name__})",
@@ -262,9 +265,33 @@ def read_text(
         )
 
 
+class _Resolver(VersionedResolver):
+    """ruamel's resolver, finding its rules once per stream instead of once per scalar (each
+    time through two caught AttributeErrors: a sixth of reading a manifest). The rules follow
+    the YAML version, which the C parser fixes for a whole stream."""
+
+    @functools.cached_property
+    def versioned_resolver(self) -> Any:
+        return super().versioned_resolver
+
+
+_READERS = threading.local()
+
+
+def _reader() -> YAML:
+    """This thread's YAML reader: making one scans ruamel's folder for plug-ins, another sixth
+    of reading a manifest. Each stream gets its own parser and state from it all the same."""
+    yaml: YAML | None = getattr(_READERS, "yaml", None)
+    if yaml is None:
+        yaml = _READERS.yaml = YAML(typ="safe", pure=False)
+        yaml.Resolver = _Resolver
+    yaml.doc_infos.clear()  # one per stream read, kept until the reader is discarded
+    return yaml
+
+
 def parse_documents(text: str, display: str) -> tuple[list[Document], list[Diagnostic]]:
     """Parse every document of a YAML stream; a broken document stops the file with one error."""
-    yaml = YAML(typ="safe", pure=False)
+    yaml = _reader()
     documents: list[Document] = []
     too_deep = _too_deep(yaml, text, display) if _may_nest(text, COMPOSER_SAFE_DEPTH) else None
     if too_deep is not None:
