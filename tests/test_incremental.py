@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -173,3 +174,32 @@ def test_a_worker_that_cannot_write_leaves_the_output_as_it_was(
     done = run_cli("build", str(manifests), "-o", str(out), "--no-verify")
     assert done.exit_code != 0 and "svc-4" in done.stderr and "Traceback" not in done.stderr
     assert sorted(p.name for p in out.iterdir()) == ["svc-4"]
+
+
+def test_a_build_of_many_services_starts_its_workers_before_reading_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker's start (about 0.35 s) overlaps the reading of the manifests, rather than
+    following it; a build whose manifests are invalid stops its workers and writes nothing."""
+    import multiprocessing
+
+    from runway.chart import build
+
+    manifests = tmp_path / "manifests"
+    _many(manifests, 6)
+    monkeypatch.setattr(build, "PER_WORKER", 2)
+    monkeypatch.setattr(build, "CHUNK", 1)
+    monkeypatch.setenv("RUNWAY_JOBS", "2")
+    workers_while_reading: list[int] = []
+    read = loader.load_group
+
+    def counted(*args: Any) -> Any:
+        workers_while_reading.append(len(multiprocessing.active_children()))
+        return read(*args)
+
+    monkeypatch.setattr(loader, "load_group", counted)
+    _, said = _build(manifests, tmp_path / "out")
+    assert "built 6" in said and workers_while_reading[0] >= 2, workers_while_reading
+    (manifests / "svc-3" / "runway.yml").write_text("apiVersion: runway/v1\nkind: nonsense\n")
+    done = run_cli("build", str(manifests), "-o", str(tmp_path / "bad"), "--no-verify")
+    assert done.exit_code == ExitCode.INVALID_INPUT and not (tmp_path / "bad").exists()

@@ -12,7 +12,10 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Executor
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -39,11 +42,20 @@ def ordered_map(
     at_least: int = 1,
     chunksize: int = 1,
     releases_gil: bool = False,
+    pool: Executor | None = None,
 ) -> Iterator[R]:
     """`map(func, items)` on up to `jobs()` processes, each given at least `at_least` items
-    (a worker's start costs about as much as that many items). When one worker would do, the
-    items are done in this process: on threads if `func` spends its time in calls that release
-    the GIL (`releases_gil`: Helm's engine, zlib), else in turn."""
+    (a worker's start costs about as much as that many items), or on `pool` (`process_pool`)
+    when the caller started workers ahead. When one worker would do, the items are done in
+    this process: on threads if `func` spends its time in calls that release the GIL
+    (`releases_gil`: Helm's engine, zlib), else in turn."""
+    if pool is not None:
+        try:
+            yield from pool.map(func, items, chunksize=chunksize)
+        except BaseException:  # nothing still runs once the error is out, as with a pool of its own
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        return
     workers = processes(len(items), at_least)
     if workers <= 1:
         threads = min(jobs(), len(items)) if releases_gil else 1
@@ -55,16 +67,25 @@ def ordered_map(
         with concurrent.futures.ThreadPoolExecutor(threads) as threaded:
             yield from threaded.map(func, items)
         return
+    with process_pool(workers) as started:
+        yield from started.map(func, items, chunksize=chunksize)
+
+
+@contextlib.contextmanager
+def process_pool(workers: int, *, warm: str = "") -> Iterator[Executor]:
+    """`workers` worker processes, started now, each importing the module `warm` as it starts:
+    a caller with other work to do first (build reads the manifests) has them start meanwhile."""
     import concurrent.futures
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_worker_started
+        workers, mp_context=context, initializer=_worker_started, initargs=(warm,)
     ) as pool:
         with _environment(WORKER_ENVIRONMENT):
-            results = pool.map(func, items, chunksize=chunksize)  # starts every worker
-        yield from results
+            for _ in range(workers):  # each task submitted before any worker is idle starts one
+                pool.submit(os.getpid)
+        yield pool
 
 
 WORKER_ENVIRONMENT = {"GOGC": "400"}
@@ -74,13 +95,17 @@ faster for about 15 MB more memory. Go reads it once, from the environment its p
 with, so it reaches workers only (`GOGC=400 runway verify` gives it to a run in one process)."""
 
 
-def _worker_started() -> None:
-    """Workers end without tearing their interpreter down. Freeing every module and object of a
-    verify worker took it about 60 ms, which each run waited for; a worker has nothing to clean
-    up, its results having gone back through the pipe before it is told to stop."""
+def _worker_started(warm: str) -> None:
+    """A worker imports what it will need as it starts (`warm`), and ends without tearing its
+    interpreter down. Freeing every module and object of a verify worker took it about 60 ms,
+    which each run waited for; a worker has nothing to clean up, its results having gone back
+    through the pipe before it is told to stop."""
     import atexit
+    import importlib
 
     atexit.register(_leave)
+    if warm:
+        importlib.import_module(warm)
 
 
 def _leave() -> None:
