@@ -483,7 +483,9 @@ SCALARS = (
 )
 
 
-def test_a_reused_reader_with_rules_found_once_reads_as_a_fresh_one_would() -> None:
+def test_a_reused_reader_with_rules_found_once_reads_as_a_fresh_one_would(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     """The thread's reader and its resolver (rules found once per stream) give the data, the
     positions and the errors a fresh ruamel reader gives, file after file."""
     import random
@@ -503,15 +505,11 @@ def test_a_reused_reader_with_rules_found_once_reads_as_a_fresh_one_would() -> N
         return [typed, [d.as_dict() for d in diagnostics]]
 
     reused = [read(text) for text in texts]
-    fresh_reader = _yaml._reader
-    try:
-        _yaml._reader = lambda: YAML(typ="safe", pure=False)
-        fresh = [read(text) for text in texts]
-    finally:
-        _yaml._reader = fresh_reader
+    assert not _yaml._reader().constructor.constructed_objects, "no nodes kept between files"
+    monkeypatch.setattr(_yaml, "_reader", lambda: YAML(typ="safe", pure=False))
+    fresh = [read(text) for text in texts]
     for text, ours, theirs in zip(texts, reused, fresh, strict=True):
         assert ours == theirs, text
-    assert not _yaml._reader().constructor.constructed_objects, "no nodes kept between files"
 
 
 def _types(data: Any) -> Any:
