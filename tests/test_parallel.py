@@ -103,3 +103,53 @@ def test_workers_end_without_tearing_their_interpreter_down(
     pids = list(parallel.ordered_map(keep_till_exit, [str(mark)] * 4, at_least=2))
     assert len(set(pids)) == 2 and os.getpid() not in pids
     assert not mark.exists(), f"workers tore their interpreters down: {mark.read_text()}"
+
+
+def mark_slowly(mark: str) -> str:
+    time.sleep(0.1)
+    Path(mark).write_text("ran\n")
+    return mark
+
+
+def test_ctrl_c_stops_the_workers_quietly_and_cancels_what_they_have_not_begun(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """Ctrl-C reaches every process of the terminal's group: the workers ignore it, and this
+    process cancels what they have not begun and waits for what they have, so there is one
+    message and nothing is still being written when the caller cleans up."""
+    import multiprocessing
+    import signal
+
+    monkeypatch.setenv("RUNWAY_JOBS", "2")
+    marks = [str(tmp_path / f"item-{i}") for i in range(12)]
+    with pytest.raises(KeyboardInterrupt):
+        for _ in parallel.ordered_map(mark_slowly, marks, at_least=2):
+            for worker in multiprocessing.active_children():
+                os.kill(worker.pid or 0, signal.SIGINT)
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(0.5)  # the interrupt arrives here
+    ran = sorted(tmp_path.iterdir())
+    time.sleep(0.3)
+    assert sorted(tmp_path.iterdir()) == ran, "a worker went on after the interrupt was out"
+    assert 0 < len(ran) < len(marks), "what no worker had begun is cancelled"
+    assert "Traceback" not in capfd.readouterr().err
+
+
+def square(number: int) -> int:
+    return number * number
+
+
+def test_workers_waiting_for_work_shrug_off_ctrl_c(capfd: pytest.CaptureFixture[str]) -> None:
+    """A worker interrupted while it waits for work (or starts) would print a traceback of its
+    own and die; workers leave the interrupt to this process and carry on."""
+    import multiprocessing
+    import signal
+
+    with parallel.process_pool(2, warm="json") as pool:
+        while len({pid for _, pid in pool.map(where, range(4))}) < 2:
+            pass
+        for worker in multiprocessing.active_children():
+            os.kill(worker.pid or 0, signal.SIGINT)
+        time.sleep(0.3)
+        assert list(pool.map(square, [1, 2, 3])) == [1, 4, 9]
+    assert "Traceback" not in capfd.readouterr().err

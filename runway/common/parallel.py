@@ -74,18 +74,45 @@ def ordered_map(
 @contextlib.contextmanager
 def process_pool(workers: int, *, warm: str = "") -> Iterator[Executor]:
     """`workers` worker processes, started now, each importing the module `warm` as it starts:
-    a caller with other work to do first (build reads the manifests) has them start meanwhile."""
+    a caller with other work to do first (build reads the manifests) has them start meanwhile.
+
+    Workers ignore Ctrl-C (they start with SIGINT ignored, which Python keeps): this process
+    takes the interrupt, cancels what no worker has begun and waits for what they have, so the
+    user sees one message rather than a traceback from every worker, and nothing is still being
+    written when the caller cleans up."""
     import concurrent.futures
     import multiprocessing
 
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(
+    pool = concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=context, initializer=_worker_started, initargs=(warm,)
-    ) as pool:
-        with _environment(WORKER_ENVIRONMENT):
+    )
+    try:
+        with _environment(WORKER_ENVIRONMENT), _interrupts_ignored():
             for _ in range(workers):  # each task submitted before any worker is idle starts one
                 pool.submit(os.getpid)
         yield pool
+    except BaseException:
+        pool.shutdown(wait=True, cancel_futures=True)
+        raise
+    pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _interrupts_ignored() -> Iterator[None]:
+    """SIGINT ignored in the block, for the processes it starts to inherit (main thread only:
+    elsewhere Python cannot change signal handlers, and workers ignore it as they start)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 WORKER_ENVIRONMENT = {"GOGC": "400"}
@@ -96,13 +123,15 @@ with, so it reaches workers only (`GOGC=400 runway verify` gives it to a run in 
 
 
 def _worker_started(warm: str) -> None:
-    """A worker imports what it will need as it starts (`warm`), and ends without tearing its
-    interpreter down. Freeing every module and object of a verify worker took it about 60 ms,
-    which each run waited for; a worker has nothing to clean up, its results having gone back
-    through the pipe before it is told to stop."""
+    """A worker ignores Ctrl-C (see process_pool), imports what it will need as it starts
+    (`warm`), and ends without tearing its interpreter down. Freeing every module and object of
+    a verify worker took it about 60 ms, which each run waited for; a worker has nothing to
+    clean up, its results having gone back through the pipe before it is told to stop."""
     import atexit
     import importlib
+    import signal
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     atexit.register(_leave)
     if warm:
         importlib.import_module(warm)
