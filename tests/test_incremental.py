@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -176,30 +175,85 @@ def test_a_worker_that_cannot_write_leaves_the_output_as_it_was(
     assert sorted(p.name for p in out.iterdir()) == ["svc-4"]
 
 
-def test_a_build_of_many_services_starts_its_workers_before_reading_them(
+FORKED_BUILD = """
+import json, multiprocessing, os, sys, threading, time
+from pathlib import Path
+from runway.chart import build
+from runway.chart.spec import BuildOptions
+from runway.manifest import loader
+
+manifests, out, log = map(Path, sys.argv[1:4])
+build.PER_WORKER, build.CHUNK = 2, 1
+methods = []
+get_context = multiprocessing.get_context
+multiprocessing.get_context = lambda method=None: methods.append(method) or get_context(method)
+load_group = loader.load_group
+
+
+def logged(*args):
+    with open(log, "a") as out_log:
+        out_log.write(f"{os.getpid()}\\n")
+    return load_group(*args)
+
+
+loader.load_group = logged
+options = BuildOptions(image="registry.example.com/svc:1.0.0")
+os.environ["RUNWAY_JOBS"] = "2"
+build.build(build.BuildRequest((manifests,), out / "forked", options))
+loader.load_group = load_group
+threading.Thread(target=time.sleep, args=(5,), daemon=True).start()
+build.build(build.BuildRequest((manifests,), out / "spawned", options))
+os.environ["RUNWAY_JOBS"] = "1"
+build.build(build.BuildRequest((manifests,), out / "alone", options))
+print(json.dumps({"parent": os.getpid(), "methods": methods}))
+"""
+
+
+def test_a_build_of_many_services_reads_and_compiles_them_on_workers_it_may_fork(
+    tmp_path: Path,
+) -> None:
+    """Workers start before anything is read, read the manifests, then compile them. Forked
+    from a process with no other thread (nothing to import again), they read and write what a
+    one-process build does; with a thread running, they are spawned, to the same bytes."""
+    import json
+    import subprocess
+    import sys
+
+    manifests = tmp_path / "manifests"
+    _many(manifests, 6)
+    log = tmp_path / "reads.log"
+    done = subprocess.run(
+        [sys.executable, "-c", FORKED_BUILD, str(manifests), str(tmp_path), str(log)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    said = json.loads(done.stdout.splitlines()[-1])
+    assert said["methods"] == ["fork", "spawn"], said
+    readers = set(log.read_text().split())
+    assert len(readers) == 2 and str(said["parent"]) not in readers, (readers, said)
+    alone = _tree(tmp_path / "alone")
+    assert len(alone) > 100
+    assert _tree(tmp_path / "forked") == alone and _tree(tmp_path / "spawned") == alone
+
+
+def test_an_invalid_manifest_among_many_fails_the_build_as_in_one_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A worker's start (about 0.35 s) overlaps the reading of the manifests, rather than
-    following it; a build whose manifests are invalid stops its workers and writes nothing."""
-    import multiprocessing
-
+    """Read on workers, an invalid manifest gives the diagnostics a one-process build gives,
+    and nothing is written."""
     from runway.chart import build
 
     manifests = tmp_path / "manifests"
     _many(manifests, 6)
+    (manifests / "svc-3" / "runway.yml").write_text("apiVersion: runway/v1\nkind: nonsense\n")
     monkeypatch.setattr(build, "PER_WORKER", 2)
     monkeypatch.setattr(build, "CHUNK", 1)
-    monkeypatch.setenv("RUNWAY_JOBS", "2")
-    workers_while_reading: list[int] = []
-    read = loader.load_group
-
-    def counted(*args: Any) -> Any:
-        workers_while_reading.append(len(multiprocessing.active_children()))
-        return read(*args)
-
-    monkeypatch.setattr(loader, "load_group", counted)
-    _, said = _build(manifests, tmp_path / "out")
-    assert "built 6" in said and workers_while_reading[0] >= 2, workers_while_reading
-    (manifests / "svc-3" / "runway.yml").write_text("apiVersion: runway/v1\nkind: nonsense\n")
-    done = run_cli("build", str(manifests), "-o", str(tmp_path / "bad"), "--no-verify")
-    assert done.exit_code == ExitCode.INVALID_INPUT and not (tmp_path / "bad").exists()
+    said = {}
+    for jobs in ("1", "2"):
+        monkeypatch.setenv("RUNWAY_JOBS", jobs)
+        done = run_cli("build", str(manifests), "-o", str(tmp_path / jobs), "--no-verify")
+        assert done.exit_code == ExitCode.INVALID_INPUT and not (tmp_path / jobs).exists()
+        said[jobs] = done.stderr.replace(f"in {jobs}", "")
+    assert said["1"].split(" in ")[0] == said["2"].split(" in ")[0]
+    assert "svc-3" in said["2"]

@@ -102,7 +102,7 @@ def build(request: BuildRequest) -> BuildResult:
         reused_from.update((chart.name, display_path(directory)) for chart in charts)
         diagnostics.extend(notes)
     with _workers_for(len(to_read), request.shard) as pool:
-        services, sources = _read(to_read, diagnostics)
+        services, sources = _read(to_read, diagnostics, pool)
         check_unique_names(services, diagnostics, taken=reused_from)
         result = LoadResult(services, diagnostics, files)
         if not result.ok:
@@ -122,21 +122,27 @@ def build(request: BuildRequest) -> BuildResult:
 
 def _workers_for(groups: int, shard: Shard | None) -> contextlib.AbstractContextManager[Any]:
     """Workers for the services about to be read (a directory holds one, as a rule), started
-    before reading them so that their start (≈ 0.35 s) overlaps it; none for a few."""
+    before anything is read: they read the manifests, then compile them; none for a few.
+    Compiling runs no Go, so they may be forked from this process (`parallel.process_pool`)."""
     workers = parallel.processes(groups // (shard.count if shard else 1), PER_WORKER)
     if workers <= 1:
         return contextlib.nullcontext()
-    return parallel.process_pool(workers, warm=__name__)
+    return parallel.process_pool(workers, warm=__name__, fork=True)
 
 
 def _read(
-    groups: list[tuple[Path, list[Path]]], diagnostics: list[Diagnostic]
+    groups: list[tuple[Path, list[Path]]], diagnostics: list[Diagnostic], pool: Executor | None
 ) -> tuple[list[Service], dict[str, dict[str, object]]]:
-    """The services of these directories, and where each came from (for the cache)."""
+    """The services of these directories, and where each came from (for the cache): read on
+    `pool`'s workers when there is one (a service takes ≈ 0.45 ms to read, 0.07 ms to send)."""
     services: list[Service] = []
     sources: dict[str, dict[str, object]] = {}
-    for directory, group in groups:
-        loaded, problems = loader.load_group(directory, group)
+    read = (
+        map(_read_group, groups)
+        if pool is None
+        else parallel.ordered_map(_read_group, groups, chunksize=CHUNK, pool=pool)
+    )
+    for (directory, group), (loaded, problems) in zip(groups, read, strict=True):
         kept_notes = [_stored(d) for d in problems if d.severity is Severity.WARNING]
         for service in loaded:
             sources[service.name] = {
@@ -147,6 +153,10 @@ def _read(
         services.extend(loaded)
         diagnostics.extend(problems)
     return services, sources
+
+
+def _read_group(group: tuple[Path, list[Path]]) -> tuple[list[Service], list[Diagnostic]]:
+    return loader.load_group(*group)
 
 
 def _unchanged(

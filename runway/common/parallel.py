@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -72,9 +73,12 @@ def ordered_map(
 
 
 @contextlib.contextmanager
-def process_pool(workers: int, *, warm: str = "") -> Iterator[Executor]:
+def process_pool(workers: int, *, warm: str = "", fork: bool = False) -> Iterator[Executor]:
     """`workers` worker processes, started now, each importing the module `warm` as it starts:
-    a caller with other work to do first (build reads the manifests) has them start meanwhile.
+    a caller with other work to do first has them start meanwhile. `fork`: the work runs no Go
+    (a Go runtime reads GOGC only from the environment its process was started with), so the
+    workers may be forked from this process where that is safe (`_forkable`), starting at once
+    with everything it has imported instead of taking ≈ 0.35 s to import it again.
 
     Workers ignore Ctrl-C (they start with SIGINT ignored, which Python keeps): this process
     takes the interrupt, cancels what no worker has begun and waits for what they have, so the
@@ -82,8 +86,13 @@ def process_pool(workers: int, *, warm: str = "") -> Iterator[Executor]:
     written when the caller cleans up."""
     import concurrent.futures
     import multiprocessing
+    import sys
 
-    context = multiprocessing.get_context("spawn")
+    forked = fork and _forkable()
+    if forked:  # a child would write out again what sits in the buffers it inherits
+        sys.stdout.flush()
+        sys.stderr.flush()
+    context = multiprocessing.get_context("fork" if forked else "spawn")
     pool = concurrent.futures.ProcessPoolExecutor(
         workers, mp_context=context, initializer=_worker_started, initargs=(warm,)
     )
@@ -96,6 +105,21 @@ def process_pool(workers: int, *, warm: str = "") -> Iterator[Executor]:
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     pool.shutdown(wait=True)
+
+
+def _forkable() -> bool:
+    """Whether a fork of this process is sound: on Linux, with no other thread (Python's or
+    native: a lock another thread holds stays held in the child forever) and no Go runtime
+    loaded (its threads do not survive a fork)."""
+    import sys
+
+    if sys.platform != "linux" or "helm_python" in sys.modules:
+        return False
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return False
+    return "\nThreads:\t1\n" in status
 
 
 @contextlib.contextmanager
