@@ -1,4 +1,4 @@
-"""Work spread over processes, results in the order given: verify and package use it.
+"""Work spread over processes, results in the order given: build, verify and package use it.
 
 Processes for the bulk: Helm's renders release the GIL, yet seven renders of one chart ran only
 1.4x faster on two threads, because verify's own checks are Python that holds the GIL. Work
