@@ -800,9 +800,9 @@ def test_a_field_a_crd_does_not_declare_is_refused_where_the_api_server_would_dr
 def test_the_crd_index_is_what_the_shipped_crds_say() -> None:
     """verify reads CRD schemas from an index (JSON, 3 ms) rather than the CRDs' YAML (95 ms a
     process): it must hold every served version of every shipped CRD and nothing else. After
-    adding or updating a CRD, `./dev crds` rewrites it."""
+    adding or updating a CRD, `./dev schemas` rewrites it."""
     from runway.verify import kube
-    from tests.crd_index import CRDS, rendered, sources
+    from tests.schema_indexes import CRDS, rendered, sources
 
     expected = kube.crd_index(sources())
     stale = sorted(
@@ -810,7 +810,7 @@ def test_the_crd_index_is_what_the_shipped_crds_say() -> None:
         for name in {**expected["sources"], **_index_sources()}
         if expected["sources"].get(name) != _index_sources().get(name)
     )
-    assert not stale, f"runway/data/crds/{kube.CRD_INDEX} is stale for {stale}: run ./dev crds"
+    assert not stale, f"runway/data/crds/{kube.CRD_INDEX} is stale for {stale}: run ./dev schemas"
     assert (CRDS / kube.CRD_INDEX).read_text() == rendered(expected)
     every = kube.crd_schemas()
     assert len(expected["sources"]) == len(list(CRDS.glob("*.yaml"))) and len(every) >= 17
@@ -824,11 +824,56 @@ def test_the_crd_index_is_what_the_shipped_crds_say() -> None:
     assert kube.crd_schema("gateway.networking.k8s.io/v1", "Gatewa") is None
 
 
+def test_the_kubernetes_schemas_are_kubernetes_validates_for_each_version_verify_checks() -> None:
+    """runway ships kubernetes-validate's strict schemas for the versions verify checks (7 MB)
+    instead of installing the package (72 MB): each index must hold exactly that version's
+    files, from the kubernetes-validate this checkout pins. After upgrading it, or changing
+    KUBERNETES_VERSIONS, `./dev schemas` rewrites them."""
+    from runway.verify import kube
+    from tests.schema_indexes import KUBERNETES, kubernetes_indexes
+
+    expected = kubernetes_indexes()
+    shipped = {path.name: path for path in KUBERNETES.glob("v*.json*")}
+    assert sorted(shipped) == sorted(expected), "run ./dev schemas"
+    for name, data in expected.items():
+        assert shipped[name].read_bytes() == data, f"{name} is stale: run ./dev schemas"
+    root = next(iter(_installed("kubernetes_validate").glob("kubernetes-json-schema")))
+    for version in kube.KUBERNETES_VERSIONS:
+        _, spans = kube.kubernetes_files(version)
+        (source,) = root.glob(f"v{version}.*-local-strict")
+        files = sorted(source.glob("*.json"))
+        assert sorted(spans) == [path.name for path in files] and len(files) > 600
+        for path in files:
+            assert kube.kubernetes_schema(version, path.name) == json.loads(path.read_text())
+        deployment = kube.kubernetes_schema(version, "deployment-apps-v1.json")
+        assert deployment["properties"]["apiVersion"]["enum"] == ["apps/v1"]
+        assert deployment["additionalProperties"] is False, (
+            "the strict schemas refuse unknown fields"
+        )
+    assert kube.kubernetes_schema("1.34", "deployment-apps-v2.json") is None
+    assert b"v1.30.0-local-strict" in expected["v1.30.jsonl"].partition(b"\n")[0]
+
+
+def _installed(package: str) -> Path:
+    import importlib.util
+
+    spec = importlib.util.find_spec(package)
+    assert spec is not None and spec.submodule_search_locations, f"{package} is not installed"
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def test_a_kubernetes_version_without_schemas_is_named() -> None:
+    from runway.verify import kube
+
+    with pytest.raises(FileNotFoundError, match=r"no Kubernetes schemas for 1\.29"):
+        kube.kubernetes_files("1.29")
+
+
 def _index_sources() -> dict[str, str]:
     import json
 
     from runway.verify import kube
-    from tests.crd_index import CRDS
+    from tests.schema_indexes import CRDS
 
     sources: dict[str, str] = json.loads((CRDS / kube.CRD_INDEX).read_text())["sources"]
     return sources

@@ -22,7 +22,7 @@ from runway.caches import JsonCache
 from runway.verify import ChartReport, verify_charts
 
 CACHE_NAME = ".runway-verify-cache.json"
-CHECKERS = ("helm-python-sdk", "kubernetes-validate", "jsonschema-rs", "common-expression-language")
+CHECKERS = ("helm-python-sdk", "jsonschema-rs", "common-expression-language")
 """The packages whose versions decide a verdict besides runway's own files."""
 
 
@@ -84,7 +84,7 @@ def _key(chart: Path) -> str:
 
 @functools.cache
 def _tool_digest() -> str:
-    """runway's own files (its code, CRDs and contracts) and the checkers' versions."""
+    """runway's own files (its code, contracts, CRDs and Kubernetes schemas) and the checkers' versions."""
     digest = hashlib.sha256()
     for name in CHECKERS:
         try:

@@ -1,9 +1,9 @@
-"""Rendered objects against real schemas: Kubernetes' own (kubernetes-validate) and upstream CRDs."""
+"""Rendered objects against real schemas: Kubernetes' own (kubernetes-validate's, shipped in
+runway/data/kubernetes) and upstream CRDs'."""
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import json
 import re
 from importlib import resources
@@ -13,13 +13,15 @@ from typing import Any
 import jsonschema_rs
 
 KUBERNETES_VERSIONS = ("1.30", "1.32", "1.34")
+"""The versions verify checks every object against; runway/data/kubernetes holds their schemas."""
 SCHEMAS = "file:///kubernetes-json-schema"
+DEFINITIONS = "_definitions.json"
 
 
 CRD_INDEX = "schemas.json"
 """The openAPIV3Schema of every kind the CRDs in runway/data/crds declare, as JSON: parsing the
 CRDs' YAML took each verify process about 95 ms, reading this 3 ms. Derived from the YAML by
-`crd_index` (`./dev crds`); a test keeps the two the same."""
+`crd_index` (`./dev schemas`); a test keeps the two the same."""
 
 
 def crd_schema(api_version: str, kind: str) -> dict[str, Any] | None:
@@ -128,43 +130,74 @@ def _kubernetes_validator(
     (jsonschema-rs: the same schemas and rules as `kubernetes_validate.validate(…, strict=True)`,
     a hundred times faster than re-reading and interpreting them per object)."""
     group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    directory = _schema_directory(version)
     name = f"{kind.lower()}-{group_version}.json"
-    try:
-        schema = json.loads((directory / name).read_text())
-    except FileNotFoundError:
+    schema = kubernetes_schema(version, name)
+    if schema is None:
         return None
     return jsonschema_rs.Draft202012Validator(
-        schema, registry=_definitions(directory), base_uri=f"{SCHEMAS}/{name}"
+        schema, registry=_definitions(version), base_uri=f"{SCHEMAS}/{name}"
     )
 
 
 @functools.cache
-def _definitions(directory: Path) -> jsonschema_rs.Registry:
-    """Every kind of a version refers into one 1.3 MB `_definitions.json`: read it once."""
-    definitions = json.loads((directory / "_definitions.json").read_text())
-    return jsonschema_rs.Registry([(f"{SCHEMAS}/_definitions.json", definitions)])
+def _definitions(version: str) -> jsonschema_rs.Registry:
+    """Every kind of a version refers into one 1.2 MB `_definitions.json`: parsed once."""
+    definitions = kubernetes_schema(version, DEFINITIONS)
+    return jsonschema_rs.Registry([(f"{SCHEMAS}/{DEFINITIONS}", definitions)])
+
+
+def kubernetes_schema(version: str, name: str) -> Any:
+    """The schema in kubernetes-validate's file `name` (e.g. "deployment-apps-v1.json") for
+    Kubernetes `version`, or None where it has no such file."""
+    data, spans = kubernetes_files(version)
+    span = spans.get(name)
+    return None if span is None else json.loads(data[span[0] : span[0] + span[1]])
 
 
 @functools.cache
-def _schema_directory(version: str) -> Path:
-    """kubernetes-validate's strict schemas for the newest patch release of `version` it has.
-    Its files are read directly: importing the package (for two path helpers) pulls in
-    jsonschema and costs each verify process about 45 ms."""
-    spec = importlib.util.find_spec("kubernetes_validate")
-    assert spec is not None and spec.submodule_search_locations, (
-        "kubernetes-validate is a dependency"
-    )
-    root = Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+def kubernetes_files(version: str) -> tuple[bytes, dict[str, tuple[int, int]]]:
+    """runway/data/kubernetes/v{version}.jsonl, and where in it each of kubernetes-validate's
+    strict schema files for Kubernetes `version` is (file name → offset, length). The file is
+    JSON Lines: a header of those spans (counted from the end of its own line), then each
+    file's JSON on a line of its own, so that a file is parsed only when a kind needs it (a
+    chart renders a dozen of a version's 600)."""
+    try:
+        data = (
+            resources.files("runway.data").joinpath("kubernetes", f"v{version}.jsonl").read_bytes()
+        )
+    except FileNotFoundError:
+        raise FileNotFoundError(f"runway has no Kubernetes schemas for {version}") from None
+    end = data.index(b"\n") + 1
+    spans = {name: (end + at, size) for name, (at, size) in json.loads(data[:end])["files"].items()}
+    return data, spans
+
+
+def kubernetes_index(root: Path, version: str, source: str) -> bytes:
+    """What runway/data/kubernetes/v{version}.jsonl holds (see kubernetes_files): every file of
+    the newest patch release of `version` among kubernetes-validate's strict schemas under
+    `root` (its kubernetes-json-schema folder), as compact JSON, after a header naming them and
+    where they came from (`source`, e.g. the package's name and version)."""
     wanted = _release(version)[:2]
     found = sorted(
         (_release(folder.name[1:]), folder)
         for folder in root.glob("v*-local-strict")
-        if _release(folder.name[1:])[:2] <= wanted
+        if _release(folder.name[1:])[:2] == wanted
     )
     if not found:
-        raise FileNotFoundError(f"kubernetes-validate has no schemas for Kubernetes {version}")
-    return found[-1][1]
+        raise FileNotFoundError(f"{root} has no schemas for Kubernetes {version}")
+    folder = found[-1][1]
+    lines: dict[str, bytes] = {
+        path.name: json.dumps(json.loads(path.read_text()), separators=(",", ":")).encode()
+        for path in sorted(folder.glob("*.json"))
+    }
+    spans: dict[str, list[int]] = {}
+    at = 0
+    for name, line in lines.items():
+        spans[name] = [at, len(line)]
+        at += len(line) + 1
+    header = {"source": f"{source} {folder.name}", "files": spans}
+    body = b"".join(line + b"\n" for line in lines.values())
+    return json.dumps(header, separators=(",", ":")).encode() + b"\n" + body
 
 
 def _release(text: str) -> tuple[int, ...]:
