@@ -863,9 +863,10 @@ def _installed(package: str) -> Path:
 
 
 def test_a_kubernetes_version_without_schemas_is_named() -> None:
+    from runway.errors import RunwayError
     from runway.verify import kube
 
-    with pytest.raises(FileNotFoundError, match=r"no Kubernetes schemas for 1\.29"):
+    with pytest.raises(RunwayError, match=r"no Kubernetes schemas for 1\.29 .*reinstall runway"):
         kube.kubernetes_files("1.29")
 
 

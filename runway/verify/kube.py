@@ -12,6 +12,8 @@ from typing import Any
 
 import jsonschema_rs
 
+from runway.errors import RunwayError
+
 KUBERNETES_VERSIONS = ("1.30", "1.32", "1.34")
 """The versions verify checks every object against; runway/data/kubernetes holds their schemas."""
 SCHEMAS = "file:///kubernetes-json-schema"
@@ -166,7 +168,10 @@ def kubernetes_files(version: str) -> tuple[bytes, dict[str, tuple[int, int]]]:
             resources.files("runway.data").joinpath("kubernetes", f"v{version}.jsonl").read_bytes()
         )
     except FileNotFoundError:
-        raise FileNotFoundError(f"runway has no Kubernetes schemas for {version}") from None
+        raise RunwayError(
+            f"runway has no Kubernetes schemas for {version} (runway/data/kubernetes/"
+            f"v{version}.jsonl is missing): reinstall runway"
+        ) from None
     end = data.index(b"\n") + 1
     spans = {name: (end + at, size) for name, (at, size) in json.loads(data[:end])["files"].items()}
     return data, spans
