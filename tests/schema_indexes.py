@@ -24,15 +24,20 @@ def sources() -> dict[str, str]:
 
 def kubernetes_indexes() -> dict[str, bytes]:
     """File name → index, for every version verify checks, from the installed
-    kubernetes-validate (a development dependency: runway ships the indexes instead)."""
-    spec = importlib.util.find_spec("kubernetes_validate")
-    assert spec is not None and spec.submodule_search_locations, "pip install runway[dev]"
-    root = Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
+    kubernetes-validate."""
     source = f"kubernetes-validate {metadata.version('kubernetes-validate')}"
     return {
-        f"v{version}.jsonl": kubernetes_index(root, version, source)
+        f"v{version}.jsonl": kubernetes_index(kubernetes_validate_schemas(), version, source)
         for version in KUBERNETES_VERSIONS
     }
+
+
+def kubernetes_validate_schemas() -> Path:
+    """The installed kubernetes-validate's kubernetes-json-schema folder (a development
+    dependency: runway ships the indexes instead)."""
+    spec = importlib.util.find_spec("kubernetes_validate")
+    assert spec is not None and spec.submodule_search_locations, "pip install runway[dev]"
+    return Path(next(iter(spec.submodule_search_locations))) / "kubernetes-json-schema"
 
 
 def rendered(index: dict[str, Any]) -> str:

@@ -830,14 +830,14 @@ def test_the_kubernetes_schemas_are_kubernetes_validates_for_each_version_verify
     files, from the kubernetes-validate this checkout pins. After upgrading it, or changing
     KUBERNETES_VERSIONS, `./dev schemas` rewrites them."""
     from runway.verify import kube
-    from tests.schema_indexes import KUBERNETES, kubernetes_indexes
+    from tests.schema_indexes import KUBERNETES, kubernetes_indexes, kubernetes_validate_schemas
 
     expected = kubernetes_indexes()
     shipped = {path.name: path for path in KUBERNETES.glob("v*.json*")}
     assert sorted(shipped) == sorted(expected), "run ./dev schemas"
     for name, data in expected.items():
         assert shipped[name].read_bytes() == data, f"{name} is stale: run ./dev schemas"
-    root = next(iter(_installed("kubernetes_validate").glob("kubernetes-json-schema")))
+    root = kubernetes_validate_schemas()
     for version in kube.KUBERNETES_VERSIONS:
         _, spans = kube.kubernetes_files(version)
         (source,) = root.glob(f"v{version}.*-local-strict")
@@ -852,14 +852,6 @@ def test_the_kubernetes_schemas_are_kubernetes_validates_for_each_version_verify
         )
     assert kube.kubernetes_schema("1.34", "deployment-apps-v2.json") is None
     assert b"v1.30.0-local-strict" in expected["v1.30.jsonl"].partition(b"\n")[0]
-
-
-def _installed(package: str) -> Path:
-    import importlib.util
-
-    spec = importlib.util.find_spec(package)
-    assert spec is not None and spec.submodule_search_locations, f"{package} is not installed"
-    return Path(next(iter(spec.submodule_search_locations)))
 
 
 def test_a_kubernetes_version_without_schemas_is_named() -> None:

@@ -84,7 +84,8 @@ def _key(chart: Path) -> str:
 
 @functools.cache
 def _tool_digest() -> str:
-    """runway's own files (its code, contracts, CRDs and Kubernetes schemas) and the checkers' versions."""
+    """runway's own files (its code, contracts, CRDs and Kubernetes schemas) and the checkers'
+    versions."""
     digest = hashlib.sha256()
     for name in CHECKERS:
         try:
