@@ -458,14 +458,15 @@ def test_nesting_is_refused_alike_whether_or_not_the_event_stream_is_read_first(
 ) -> None:
     """Text with too few indicators to nest past the composer's limit skips the event pass;
     the tree builder then refuses the same nesting, at the same place, with the same words."""
+    from runway.common import nesting
     from runway.manifest import _yaml
 
     refused = []
     for depth in range(58, 68):
         text = _nested(depth, style, innermost if style != "mapping" else "")
-        assert _yaml._may_nest(text, depth)  # the bound never undercounts
+        assert nesting.may_nest(text, depth)  # the bound never undercounts
         skipped = _yaml.parse_documents(text, "runway.yml")
-        monkeypatch.setattr(_yaml, "_may_nest", lambda text, depth: True)
+        monkeypatch.setattr(nesting, "may_nest", lambda text, depth: True)
         measured = _yaml.parse_documents(text, "runway.yml")
         monkeypatch.undo()
         assert [d.as_dict() for d in skipped[1]] == [d.as_dict() for d in measured[1]], depth
@@ -518,3 +519,72 @@ def _types(data: Any) -> Any:
     if isinstance(data, list):
         return [_types(v) for v in data]
     return type(data).__name__
+
+
+def test_configuration_files_read_through_libyaml_give_what_the_pure_reader_gave(
+    tmp_path: Path,
+) -> None:
+    """Component configuration files are read with libyaml's parser (a quarter of the pure
+    parser's time): the shipped charts' configuration files, the manifests, YAML 1.2's tricky
+    scalars and fuzzed variants give the same data as ruamel's pure reader wherever both read them, and the
+    reader reused file after file keeps no documents."""
+    from ruamel.yaml import YAML
+    from ruamel.yaml.error import YAMLError
+
+    from runway.common import yamlio
+    from runway.common.kube import PLACEHOLDER_IMAGE
+    from runway.helm import render
+
+    assert run_cli("build", str(MANIFESTS), "-o", str(tmp_path), "--no-verify").exit_code == 0
+    configs = []
+    for chart in sorted(p for p in tmp_path.iterdir() if p.is_dir()):
+        rendered = render(chart, PLACEHOLDER_IMAGE, name="r", namespace="n")
+        for name, text in rendered.items():
+            for obj in yamlio.load_all(text) if name.endswith(".yaml") else []:
+                if isinstance(obj, dict) and obj.get("kind") == "ConfigMap":
+                    configs += [v for v in (obj.get("data") or {}).values() if ":" in v]
+    assert configs, "KAS's configuration file"
+    tricky = SCALARS.replace("%YAML 1.1\n", "")
+    rng = random.Random(29)
+    texts = [*configs, tricky, "on: off\nyes: no\nmode: 0400\nport: 08\n"]
+    texts += [p.read_text() for p in sorted(MANIFESTS.rglob("*.yml"))]
+    texts += [fuzz.mutate(rng.choice(texts), rng) for _ in range(600)]
+    both = 0
+    for text in texts:
+        try:
+            theirs = YAML(typ="safe", pure=True).load(text)
+        except Exception:
+            continue
+        try:
+            ours = yamlio.load_config(text)
+        except YAMLError:
+            continue  # libyaml refuses a few oddities the pure scanner takes (an empty key)
+        assert (repr(ours), _types(ours)) == (repr(theirs), _types(theirs)), text
+        both += 1
+    assert both > len(configs) + 100
+    for text in configs:
+        assert yamlio.load_config(text) == YAML(typ="safe", pure=True).load(text)
+    assert yamlio.load_config("on: off\nmode: 0400\n") == {"on": "off", "mode": 400}
+    assert not yamlio._config_reader().doc_infos
+
+
+@pytest.mark.parametrize("depth", [5_000, 200_000])
+def test_a_config_file_nested_deep_is_built_and_verified_without_a_crash(
+    tmp_path: Path, depth: int
+) -> None:
+    """A config file's content is text the manifest gives; verify reads YAML config files to
+    check the paths they name, and must not hand nesting this deep to anything recursive."""
+    import json
+
+    content = "[" * depth + "]" * depth
+    folder = _service(
+        tmp_path,
+        "apiVersion: runway/v1+dev\nkind: RunwayService\n"
+        "metadata: {name: svc, owner_email_handle: x}\nspec:\n  regions: [us-east1]\n"
+        f"  config_files:\n    - path: /etc/app/conf.yaml\n      content: {json.dumps(content)}\n",
+    )
+    result = run_cli(
+        "build", str(folder), "-o", str(tmp_path / "out"), "--image", "registry.example.com/a:1"
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "Traceback" not in result.stderr and "verify " in result.stdout

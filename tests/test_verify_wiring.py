@@ -1035,6 +1035,45 @@ def test_agentk_pointing_at_an_unrouted_host_or_a_grpc_route_is_named(shipped: P
     ]
 
 
+BROKEN_CONFIGS = {
+    "nested 5,000 deep": "a: " + "[" * 5000 + "]" * 5000 + "\n",
+    "nested 200,000 deep": "a: " + "[" * 200_000 + "]" * 200_000 + "\n",
+    "not YAML": "agent: [\n",
+    "a list": "- agent\n",
+}
+
+
+@pytest.mark.parametrize("broken", list(BROKEN_CONFIGS))
+def test_a_kas_config_that_is_not_a_yaml_mapping_is_named_not_a_crash(
+    shipped: Path, broken: str
+) -> None:
+    """The configuration file is text a manifest may give (config_files content): the checks
+    that read it say what is wrong with it, and nothing recursive (libyaml's C composer, a
+    deep copy) is handed nesting deep enough to overflow its stack."""
+    kas = render(shipped / "kas")
+    config = next(
+        o
+        for o in kas.objects
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-config")
+    )
+    (key,) = config["data"]
+    config["data"][key] = BROKEN_CONFIGS[broken]
+    problems = _contract("kas", kas.objects)
+    expected = "is not a mapping of configuration keys" if broken == "a list" else "is not YAML"
+    assert any(expected in p for p in problems), problems
+    if "deep" in broken:
+        assert any("nesting deeper than 64 levels" in p for p in problems), problems
+    agentk = render(shipped / "agentk")
+    _container(agentk.objects)["args"] = [
+        "--token-file=/etc/agentk/secrets/token",
+        "--kas-address=grpc://kas.gitlab.svc:8150",
+    ]
+    assert check([kas, agentk]).problems == [
+        "agentk: --kas-address=grpc://kas.gitlab.svc:8150: Service kas port 8150: KAS's "
+        "configuration file names no agent port (agent.listen.address); see KAS's own check"
+    ]
+
+
 def test_workspace_services_must_carry_what_the_proxy_discovers_them_by(tmp_path: Path) -> None:
     service: dict[str, Any] = {
         "apiVersion": "v1",

@@ -4,7 +4,7 @@ Two readers: `load`/`load_all` for machine-written YAML (Helm's renders, Chart.y
 our data files), read as Helm and Kubernetes read it (go-yaml v2 through sigs.k8s.io/yaml: YAML
 1.1, so `defaultMode: 0400` is octal 256, and a repeated key is an error) with libyaml's C
 parser; `load_config` for a component's configuration file, read as the component reads it
-(YAML 1.2, the pure loader: `on` stays a string). Manifests are read by
+(YAML 1.2: `on` stays a string). Manifests are read by
 `manifest/_yaml.py`, which also records where every node sits; Helm's repository index is
 round-tripped by `publish/index.py`.
 """
@@ -13,10 +13,14 @@ from __future__ import annotations
 
 import copy
 import functools
+import threading
 from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
+from ruamel.yaml.error import MarkedYAMLError
+
+from runway.common import nesting
 
 
 class _BlockDumper(yaml.CSafeDumper):
@@ -106,11 +110,42 @@ def load_all(text: str | bytes) -> list[Any]:
         raise InvalidYAML(str(err) or "nested too deeply") from None
 
 
+CONFIG_MAX_DEPTH = 64
+"""Deeper nesting than any component's configuration has; refused before anything recursive
+(ruamel's C composer, a deep copy) reads it."""
+
+
+class ConfigTooDeep(MarkedYAMLError):
+    """A configuration file that nests deeper than CONFIG_MAX_DEPTH."""
+
+
 def load_config(text: str) -> Any:
-    """A fresh copy each time: every render of a chart carries the same config files."""
+    """A component's configuration file as the component reads it (YAML 1.2: `on` stays a
+    string); ruamel's YAMLError when it is not YAML or nests deeper than CONFIG_MAX_DEPTH. A
+    fresh copy each time: every render of a chart carries the same config files."""
     return copy.deepcopy(_config(text))
 
 
 @functools.lru_cache(maxsize=256)
 def _config(text: str) -> Any:
-    return YAML(typ="safe", pure=True).load(text)
+    reader = _config_reader()
+    if nesting.may_nest(text, CONFIG_MAX_DEPTH):
+        mark = nesting.deeper_than(reader, text, CONFIG_MAX_DEPTH)
+        if mark is not None:
+            raise ConfigTooDeep(
+                problem=f"nesting deeper than {CONFIG_MAX_DEPTH} levels", problem_mark=mark
+            )
+    return reader.load(text)
+
+
+_CONFIG_READERS = threading.local()
+
+
+def _config_reader() -> YAML:
+    """This thread's reader of configuration files (libyaml's parser): making one scans
+    ruamel's folder for plug-ins, and the pure-Python parser took four times as long."""
+    reader: YAML | None = getattr(_CONFIG_READERS, "yaml", None)
+    if reader is None:
+        reader = _CONFIG_READERS.yaml = YAML(typ="safe", pure=False)
+    reader.doc_infos.clear()  # one per stream read, kept until the reader is discarded
+    return reader

@@ -22,6 +22,7 @@ from ruamel.yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 from ruamel.yaml.representer import RoundTripRepresenter, SafeRepresenter
 from ruamel.yaml.resolver import VersionedResolver
 
+from runway.common import nesting
 from runway.errors import Diagnostic, ManifestError
 
 MAX_FILE_BYTES = 1024 * 1024
@@ -293,7 +294,9 @@ def parse_documents(text: str, display: str) -> tuple[list[Document], list[Diagn
     """Parse every document of a YAML stream; a broken document stops the file with one error."""
     yaml = _reader()
     documents: list[Document] = []
-    too_deep = _too_deep(yaml, text, display) if _may_nest(text, COMPOSER_SAFE_DEPTH) else None
+    too_deep = (
+        _too_deep(yaml, text, display) if nesting.may_nest(text, COMPOSER_SAFE_DEPTH) else None
+    )
     if too_deep is not None:
         return documents, [too_deep]
     try:
@@ -339,39 +342,18 @@ def parse_documents(text: str, display: str) -> tuple[list[Document], list[Diagn
     return documents, []
 
 
-def _may_nest(text: str, depth: int) -> bool:
-    """Whether `text` might nest collections `depth` deep: each collection YAML opens starts at
-    its own `[`, `{`, `-`, `?` or `:`, so text with fewer of them cannot. Parsing the events
-    to measure the depth was a quarter of reading a manifest; this is a few microseconds."""
-    return sum(text.count(indicator) for indicator in "[{-?:") >= depth
-
-
 def _too_deep(yaml: YAML, text: str, display: str) -> Diagnostic | None:
-    """Refuse deep nesting from the event stream, before the (recursive) composer sees it.
-
-    libyaml's parser keeps its own stack, but the composer recurses once per level: thousands of
-    nested `[` or `- ` would overflow the C stack and kill the process.
-    """
-    depth = 0
-    try:
-        for event in yaml.parse(text):
-            name = type(event).__name__
-            if name in ("SequenceStartEvent", "MappingStartEvent"):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    return Diagnostic(
-                        display,
-                        f"nesting deeper than {MAX_DEPTH} levels",
-                        mark.line + 1,
-                        mark.column + 1,
-                        hint=DEPTH_HINT,
-                    )
-            elif name in ("SequenceEndEvent", "MappingEndEvent"):
-                depth -= 1
-    except YAMLError:
-        return None  # the composer reports it, with its position
-    return None
+    """Refuse deep nesting from the event stream, before the (recursive) composer sees it."""
+    mark = nesting.deeper_than(yaml, text, MAX_DEPTH)
+    if mark is None:
+        return None
+    return Diagnostic(
+        display,
+        f"nesting deeper than {MAX_DEPTH} levels",
+        mark.line + 1,
+        mark.column + 1,
+        hint=DEPTH_HINT,
+    )
 
 
 def load_single_document(path: Path, *, what: str, limit: int = MAX_FILE_BYTES) -> Document:

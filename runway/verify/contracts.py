@@ -113,8 +113,8 @@ class _Context:
         yield from self._probes(config, spec.get("probes") or {}, label)
         yield from self._shutdown_grace(config, spec.get("shutdown_grace_periods") or [], label)
         websocket = spec.get("websocket_listener")
-        if websocket and _get(config, f"{websocket}.websocket") is True:
-            port = _port(_get(config, f"{websocket}.address"))
+        if websocket and config_value(config, f"{websocket}.websocket") is True:
+            port = address_port(config_value(config, f"{websocket}.address"))
             if port is not None:
                 yield from self._websocket_routes(port, f"{websocket}.address")
 
@@ -146,15 +146,15 @@ class _Context:
                 f"{label}: {p}" for p in _key_problems(config, spec["keys"], "", self.component)
             )
         for key in spec.get("required") or []:
-            if _get(config, key) is None:
+            if config_value(config, key) is None:
                 yield f"{label}: {key} is required by {self.component}; set it"
         for group in spec.get("one_of") or []:
-            present = [k for k in group if _get(config, k) is not None]
+            present = [k for k in group if config_value(config, k) is not None]
             if len(present) != 1:
                 yield f"{label}: give exactly one of {', '.join(group)} (found {len(present)})"
         ports = set(self.view.ports().values())
         for key in spec.get("listen_addresses") or []:
-            port = _port(_get(config, key))
+            port = address_port(config_value(config, key))
             if port is not None and port not in ports:
                 yield f"{label}: {key} listens on {port}, which is not a container port; declare it as a listener"
 
@@ -162,7 +162,7 @@ class _Context:
         self, config: dict[str, Any], rules: dict[str, Any], label: str
     ) -> Iterator[str]:
         for key, rule in rules.items():
-            path = _get(config, key)
+            path = config_value(config, key)
             if not isinstance(path, str):
                 continue
             source = self.view.source_of(path)
@@ -195,8 +195,8 @@ class _Context:
 
     def _probes(self, config: dict[str, Any], rules: dict[str, Any], label: str) -> Iterator[str]:
         for kind, rule in rules.items():
-            port = _port(_get(config, rule["port"]))
-            path = _get(config, rule["path"]) or rule["default_path"]
+            port = address_port(config_value(config, rule["port"]))
+            path = config_value(config, rule["path"]) or rule["default_path"]
             yield from self._probe(kind, port if port is not None else rule["port"], path, label)
 
     def probes(self) -> Iterator[str]:
@@ -221,7 +221,7 @@ class _Context:
         (terminationGracePeriodSeconds, 30 by default), or connections are cut mid-drain."""
         allowed = self.workload.pod.get("terminationGracePeriodSeconds", 30)
         for key in keys:
-            value = _get(config, key)
+            value = config_value(config, key)
             drained = LEAVES["duration"][0](value) and float(value[:-1]) > allowed
             if drained:
                 yield (
@@ -381,7 +381,7 @@ class _Context:
     def port_env(self) -> Iterator[str]:
         for rule in self.contract.get("port_env") or []:
             given = self.view.env_values.get(rule["env"])
-            port = _port(f":{given}") if given is not None else int(rule["default"])
+            port = address_port(f":{given}") if given is not None else int(rule["default"])
             if given is not None and port is None:
                 yield f"{self.view.where}: env {rule['env']}={given} is not a port number"
                 continue
@@ -452,7 +452,9 @@ def _key_problems(config: Any, known: Any, prefix: str, component: str) -> Itera
         yield f"{prefix} is {config!r}, which {component} does not read as a {known}: write {LEAVES[known][1]}"
 
 
-def _get(config: dict[str, Any], dotted: str) -> Any:
+def config_value(config: Any, dotted: str) -> Any:
+    """The value at `dotted` (e.g. "agent.listen.address") in a parsed configuration file, or
+    None where any part of the way is missing or not a mapping."""
     node: Any = config
     for part in dotted.split("."):
         if not isinstance(node, dict) or part not in node:
@@ -461,7 +463,8 @@ def _get(config: dict[str, Any], dotted: str) -> Any:
     return node
 
 
-def _port(address: Any) -> int | None:
+def address_port(address: Any) -> int | None:
+    """The port of a listen address written as Go's net package takes it (`HOST:PORT`, `:PORT`)."""
     if not isinstance(address, str) or ":" not in address:
         return None
     text = address.rsplit(":", 1)[1]
