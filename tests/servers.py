@@ -123,13 +123,15 @@ def _serve(handler: type[http.server.BaseHTTPRequestHandler]) -> _Server:
 
 
 class FaultProxy:
-    """Forwards HTTP to `upstream`; `unavailable(n)` answers 503 to the next n requests."""
+    """Forwards HTTP to `upstream`; `unavailable(n)` answers 503 to the next n requests, and
+    `answer(method, path)` may give a body to send (200, JSON) instead of the registry's."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.requests: list[tuple[str, str, int]] = []
         self.hook: Callable[[str, str, int], None] | None = None
         self.before: Callable[[str, str], None] | None = None
+        self.answer: Callable[[str, str], bytes | None] | None = None
         self._fail = 0
         self._lock = threading.Lock()
         self._client = httpx.Client(timeout=10)
@@ -150,8 +152,12 @@ class FaultProxy:
                     failing = proxy._fail > 0
                     proxy._fail -= failing
                 headers: dict[str, str] = {}
+                instead = proxy.answer(self.command, self.path) if proxy.answer else None
                 if failing:
                     status, content = 503, b"unavailable\n"
+                elif instead is not None:
+                    status, content = 200, instead
+                    headers = {"Content-Type": "application/json"}
                 else:
                     headers_in = {k: v for k, v in self.headers.items() if k.lower() != "host"}
                     try:
@@ -295,6 +301,8 @@ class TokenIssuer:
 
         self.users = users
         self.requests: list[str] = []
+        self.answer: bytes | None = None
+        """A body to send (200) instead of a token, as a broken token service might."""
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "runway token issuer")])
         now = datetime.datetime.now(datetime.UTC)
@@ -337,7 +345,10 @@ class TokenIssuer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
-                body = json.dumps({"token": issuer.token(user, query.get("scope", []))}).encode()
+                body = (
+                    issuer.answer
+                    or json.dumps({"token": issuer.token(user, query.get("scope", []))}).encode()
+                )
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))

@@ -235,3 +235,47 @@ class _Race:
                 self.checked.release()
             elif status == 200 and self.puts:
                 self.first_read.set()
+
+
+DEEP = b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}"
+HOSTILE_BODIES = {
+    # what the registry answers: (to a manifest, to a tag list), and what the message says
+    "not JSON": (b"<html>maintenance</html>", b"<html>maintenance</html>", "Invalid JSON"),
+    "another shape": (b'{"config": {"digest": 1}}', b'{"tags": [{"v": 1}]}', "should be a valid"),
+    "a list": (b"[]", b"[]", "Input should be an object"),
+    "nested 100,000 deep": (DEEP, DEEP, "recursion limit exceeded"),
+}
+
+
+@pytest.mark.parametrize("body", list(HOSTILE_BODIES))
+def test_a_registry_answering_what_no_registry_would_is_one_message(
+    proxy: FaultProxy, own_registry: Registry, archives: Archives, body: str
+) -> None:
+    """Manifests and tag lists come from a server runway does not control: a body that is not
+    JSON, has another shape or nests absurdly deep is named with the URL, never a traceback."""
+    manifest, tag_list, detail = HOSTILE_BODIES[body]
+    published = run_cli(
+        "publish", str(archives("kas", "1.0.0")), "--to", proxy.url("svc"), "--plain-http"
+    )
+    assert published.exit_code == 0, published.stderr
+
+    def hostile(method: str, path: str) -> bytes | None:
+        if method != "GET":
+            return None
+        return tag_list if path.endswith("/tags/list") else manifest
+
+    proxy.answer = hostile
+    host = f"127.0.0.1:{proxy.port}"
+    promoted = run_cli(
+        "promote", "kas", "1.0.0", "--to", "stable", "--registry", proxy.url("svc"), "--plain-http"
+    )
+    resolved = run_cli(
+        "resolve", "kas", "--gitlab-version", "17.0.0", "--stage", "canary",
+        "--registry", proxy.url("svc"), "--plain-http",
+    )  # fmt: skip
+    for result, what in ((promoted, "a manifest"), (resolved, "a tag list")):
+        assert result.exit_code == 1, result.stderr
+        assert "Traceback" not in result.stderr
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(f"runway: oci://{host}/svc/canary/kas"), line
+        assert f"the registry returned {what} runway cannot read" in line and detail in line

@@ -358,6 +358,35 @@ def token_registry(
     issuer.close()
 
 
+@pytest.mark.parametrize(
+    ("answer", "detail"),
+    [(b"<html>sign in</html>", "Invalid JSON"), (b'{"token": ["a"]}', "token: Input should be")],
+)
+def test_a_token_service_answering_no_token_is_one_message(
+    token_registry: tuple[Registry, TokenIssuer],
+    repo: str,
+    archives: Archives,
+    answer: bytes,
+    detail: str,
+) -> None:
+    server, issuer = token_registry
+    ((user, password),) = REGISTRY_USERS.items()
+    issuer.answer = answer
+    try:
+        result = publish(
+            server.url(repo),
+            archives("kas", "1.0.0"),
+            RUNWAY_REGISTRY_USER=user,
+            RUNWAY_REGISTRY_PASSWORD=password,
+        )
+    finally:
+        issuer.answer = None
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith(f"runway: {issuer.realm}: the registry returned a token answer"), line
+    assert detail in line
+
+
 def test_bearer_token_auth_publishes_promotes_and_resolves(
     token_registry: tuple[Registry, TokenIssuer], repo: str, archives: Archives
 ) -> None:

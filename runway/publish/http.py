@@ -13,14 +13,40 @@ import json
 import re
 from collections.abc import Generator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
+import pydantic
 import tenacity
 
 from runway.errors import PublishError
 
 TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+
+Shape = TypeVar("Shape", bound=pydantic.BaseModel)
+
+
+def json_body(response: httpx.Response, shape: type[Shape], what: str, where: str) -> Shape:
+    """The JSON a server answered, read as `shape`; a PublishError naming `where` and `what`
+    otherwise. A registry is not ours: a body that is not JSON, has another shape or nests
+    absurdly deep (pydantic's JSON reader bounds the depth) is one message, never a traceback."""
+    try:
+        return shape.model_validate_json(response.content)
+    except pydantic.ValidationError as err:
+        first = err.errors()[0]
+        at = ".".join(str(part) for part in first["loc"])
+        raise PublishError(
+            f"{where}: the registry returned {what} runway cannot read "
+            f"({at + ': ' if at else ''}{first['msg']}); is it an OCI registry?"
+        ) from None
+
+
+class _Token(pydantic.BaseModel):
+    """A token service's answer (the distribution spec's token auth: `token`, or OAuth's
+    `access_token`)."""
+
+    token: str | None = None
+    access_token: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -87,7 +113,7 @@ def login_file_credentials(host: str, environ: Mapping[str, str]) -> Credentials
     for path in login_files(environ):
         try:
             auths = json.loads(path.read_text()).get("auths") or {}
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             continue
         for key, entry in auths.items():
             if key.removeprefix("https://").removeprefix("http://").rstrip("/") != host:
@@ -152,8 +178,8 @@ class RegistryAuth(httpx.Auth):
         answer = self._client.get(realm, params=fields, auth=auth)
         if answer.status_code != 200:
             return None
-        body = answer.json()
-        token = body.get("token") or body.get("access_token")
+        body = json_body(answer, _Token, "a token answer", _safe(realm))
+        token = body.token or body.access_token
         return f"Bearer {token}" if token else None
 
 

@@ -19,10 +19,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 import httpx
+import pydantic
 
 from runway.errors import PublishError, UsageError
 from runway.publish.archive import GITLAB_VERSIONS, ChartArchive, sha256_digest
-from runway.publish.http import HttpClient, RetryPolicy, registry_credentials
+from runway.publish.http import HttpClient, RetryPolicy, json_body, registry_credentials
 from runway.publish.registry import Release
 
 MANIFEST = "application/vnd.oci.image.manifest.v1+json"
@@ -59,6 +60,27 @@ def helm_manifest(archive: ChartArchive, created: str | None) -> tuple[bytes, by
         "annotations": dict(sorted(annotations.items())),
     }
     return config, json.dumps(manifest, separators=(",", ":")).encode(), blobs
+
+
+class _Descriptor(pydantic.BaseModel):
+    """A content descriptor, by the OCI image spec's field names."""
+
+    mediaType: str = ""
+    digest: str
+
+
+class _Manifest(pydantic.BaseModel):
+    """What runway reads of an image manifest (OCI image spec): the rest is kept as sent."""
+
+    config: _Descriptor
+    layers: list[_Descriptor] = []
+    annotations: dict[str, str] = {}
+
+
+class _TagList(pydantic.BaseModel):
+    """The distribution spec's tag list (`null` for a repository without tags)."""
+
+    tags: list[str] | None = None
 
 
 def _descriptor(media_type: str, data: bytes) -> dict[str, Any]:
@@ -115,18 +137,17 @@ class OciRegistry:
         if manifest is None:
             return None
         _, body = manifest
-        layers = [layer for layer in body.get("layers", []) if layer.get("mediaType") == CONTENT]
+        layers = [layer for layer in body.layers if layer.mediaType == CONTENT]
         if not layers:
             raise PublishError(
                 f"oci://{self.host}/{repository}:{version} is not a Helm chart (no chart layer)"
             )
-        annotations = body.get("annotations") or {}
         return Release(
             name=name,
             version=version,
             stage=stage,
-            digest=str(layers[0]["digest"]),
-            gitlab_versions=annotations.get(GITLAB_VERSIONS) or None,
+            digest=layers[0].digest,
+            gitlab_versions=body.annotations.get(GITLAB_VERSIONS) or None,
             reference=f"oci://{self.host}/{repository}",
         )
 
@@ -144,8 +165,8 @@ class OciRegistry:
         if found is None:
             raise PublishError(f"oci://{self.host}/{source}:{release.version} disappeared")
         raw, body = found
-        for descriptor in [body["config"], *body.get("layers", [])]:
-            self._mount_blob(target, str(descriptor["digest"]), source)
+        for descriptor in [body.config, *body.layers]:
+            self._mount_blob(target, descriptor.digest, source)
         self._put_manifest(target, _tag(release.version), raw)
 
     def _url(self, repository: str, *parts: str) -> str:
@@ -158,12 +179,13 @@ class OciRegistry:
             response = self._http.request("GET", url, ok=(200,))
             if response.status_code == 404:
                 return []
-            tags.extend(response.json().get("tags") or [])
+            listed = json_body(response, _TagList, "a tag list", f"oci://{self.host}/{repository}")
+            tags.extend(listed.tags or [])
             link = response.headers.get("Link", "")
             url = urljoin(url, link[1 : link.index(">")]) if 'rel="next"' in link else None
         return tags
 
-    def _manifest(self, repository: str, reference: str) -> tuple[bytes, dict[str, Any]] | None:
+    def _manifest(self, repository: str, reference: str) -> tuple[bytes, _Manifest] | None:
         response = self._http.request(
             "GET",
             self._url(repository, "manifests", _tag(reference)),
@@ -172,13 +194,8 @@ class OciRegistry:
         )
         if response.status_code == 404:
             return None
-        try:
-            return response.content, response.json()
-        except ValueError:
-            raise PublishError(
-                f"oci://{self.host}/{repository}:{reference}: the registry returned a manifest "
-                "that is not JSON"
-            ) from None
+        where = f"oci://{self.host}/{repository}:{reference}"
+        return response.content, json_body(response, _Manifest, "a manifest", where)
 
     def _blob_exists(self, repository: str, digest: str) -> bool:
         response = self._http.request("HEAD", self._url(repository, "blobs", digest), ok=(200,))
