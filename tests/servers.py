@@ -224,6 +224,8 @@ class GitLabHelmApi:
         self.uploads: list[tuple[str, str, str]] = []
         self.packages: dict[str, list[tuple[dict[str, Any], bytes]]] = {}
         self.unavailable = 0
+        self.edit_entry: Callable[[dict[str, Any]], None] | None = None
+        """Changes each index entry as served, as an index GitLab did not write might hold."""
         prefix = f"/api/v4/projects/{project}/packages/helm"
         handler = type("Handler", (_GitLabHandler,), {"api": self, "prefix": prefix})
         self._server = _serve(handler)
@@ -254,6 +256,8 @@ class GitLabHelmApi:
                     "urls": [f"charts/{name}-{version}.tgz"],
                 }
             )
+            if self.edit_entry is not None:
+                self.edit_entry(entry)
             entries.setdefault(name, []).append(entry)
         index = {
             "apiVersion": "v1",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import helm_python
 import pytest
@@ -120,6 +121,26 @@ def test_promote_uploads_the_same_bytes_to_the_next_channel_and_resolve_reads_ch
     assert resolve("canary")["version"] == "1.1.0"
     assert resolve("stable")["digest"] == read_archive(old).digest
     assert resolve("stable")["reference"] == f"{gitlab.base}/stable"
+
+
+@pytest.mark.parametrize("urls", ["charts/kas-1.0.0.tgz", [], None], ids=["text", "empty", "null"])
+def test_an_entry_without_a_digest_or_a_list_of_urls_is_downloaded_from_its_usual_place(
+    gitlab: GitLabHelmApi, archives: Archives, urls: Any
+) -> None:
+    kas = archives("kas", "1.0.0", ">=17.0")
+    assert _publish(gitlab, kas).exit_code == 0
+
+    def edit(entry: dict[str, Any]) -> None:
+        del entry["digest"]
+        entry["urls"] = urls
+
+    gitlab.edit_entry = edit
+    result = run_cli(
+        "resolve", "kas", "--gitlab-version", "17.9", "--stage", "canary",
+        "--registry", gitlab.base, "--format", "json", env=TOKEN,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["release"]["digest"] == read_archive(kas).digest
 
 
 def test_an_upload_answered_503_is_retried(gitlab: GitLabHelmApi, archives: Archives) -> None:

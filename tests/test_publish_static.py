@@ -101,6 +101,39 @@ def test_a_corrupt_index_is_reported_and_left_alone(archives: Archives, tmp_path
     assert not (tmp_path / "canary" / "kas-1.0.0.tgz").exists()
 
 
+def test_an_index_nested_deep_is_named_not_a_crash(archives: Archives, tmp_path: Path) -> None:
+    """index.yaml comes from a directory or GitLab: nesting no index has is refused before the
+    (recursive) round-trip reader sees it."""
+    index = tmp_path / "canary" / "index.yaml"
+    index.parent.mkdir()
+    text = "entries: " + "[" * 5000 + "]" * 5000 + "\n"
+    index.write_text(text)
+    result = run_cli("publish", str(archives("kas", "1.0.0")), "--to", str(tmp_path))
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert f"{index}: index.yaml nests deeper than 64 levels" in result.stderr
+    assert index.read_text() == text
+
+
+def test_index_entries_of_another_shape_are_read_or_skipped_as_helm_does(tmp_path: Path) -> None:
+    index = tmp_path / "canary" / "index.yaml"
+    index.parent.mkdir()
+    index.write_text(
+        "entries:\n  kas:\n  - {name: kas, version: 1.0.0, digest: abc, annotations: [1]}\n"
+        "  - {version: 2.0.0, digest: def}\n  - 3.0.0\n  other: {name: other}\n"
+    )
+    for name, found in (("kas", "1.0.0"), ("other", None)):
+        resolved = run_cli(
+            "resolve", name, "--gitlab-version", "17.9", "--stage", "canary",
+            "--registry", str(tmp_path),
+        )  # fmt: skip
+        assert "Traceback" not in resolved.stderr
+        if found:
+            assert resolved.exit_code == 0, resolved.stderr
+            assert resolved.stdout.split()[:2] == [name, found]
+        else:
+            assert resolved.exit_code == 5, resolved.stderr
+
+
 def test_signed_archives_publish_their_provenance(archives: Archives, tmp_path: Path) -> None:
     kas = archives("kas", "1.0.0")
     signed = tmp_path / "in" / kas.name

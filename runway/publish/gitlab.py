@@ -97,9 +97,9 @@ class GitLabChannels:
                 ),
                 {},
             )
-        urls = entry.get("urls") or [f"charts/{name}-{version}.tgz"]
-        assert isinstance(urls, list)
-        url = urljoin(f"{self.base}/{stage}/", str(urls[0]))
+        urls = entry.get("urls")
+        first = urls[0] if isinstance(urls, list) and urls else f"charts/{name}-{version}.tgz"
+        url = urljoin(f"{self.base}/{stage}/", str(first))
         response = self._http.request("GET", url, ok=(200,))
         if response.status_code == 404:
             raise PublishError(f"GET {url}: {name} {version} is listed but cannot be downloaded")

@@ -9,6 +9,7 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from runway.common import nesting
 from runway.errors import PublishError
 from runway.publish.archive import GITLAB_VERSIONS, ChartArchive
 from runway.versions import parse_version
@@ -20,8 +21,20 @@ def empty_index() -> Index:
     return {"apiVersion": "v1", "entries": {}}
 
 
+INDEX_MAX_DEPTH = 64
+"""Deeper than any Helm repository index nests; refused before the (recursive) reader sees it."""
+
+
 def parse_index(text: str, source: str) -> Index:
     """Round-trip load, so that entries written by other tools come back out unchanged."""
+    if (
+        nesting.may_nest(text, INDEX_MAX_DEPTH)
+        and nesting.deeper_than(YAML(typ="safe"), text, INDEX_MAX_DEPTH) is not None
+    ):
+        raise PublishError(
+            f"{source}: index.yaml nests deeper than {INDEX_MAX_DEPTH} levels, so it is "
+            "not a Helm repository index; fix or restore it"
+        )
     try:
         loaded = YAML(typ="rt").load(text)
     except YAMLError as err:
@@ -71,11 +84,19 @@ def _version_key(entry: Mapping[str, Any]) -> Any:
 
 
 def versions_of(index: Index, name: str) -> list[dict[str, Any]]:
-    return [e for e in index["entries"].get(name) or [] if isinstance(e, dict) and e.get("version")]
+    """The entries of chart `name`, leaving out what Helm itself skips as invalid (an entry
+    without a name or a version)."""
+    listed = index["entries"].get(name)
+    return [
+        e
+        for e in (listed if isinstance(listed, list) else [])
+        if isinstance(e, dict) and e.get("name") and e.get("version")
+    ]
 
 
 def gitlab_versions_of(entry: Mapping[str, Any]) -> str | None:
-    value = (entry.get("annotations") or {}).get(GITLAB_VERSIONS)
+    annotations = entry.get("annotations")
+    value = annotations.get(GITLAB_VERSIONS) if isinstance(annotations, dict) else None
     return str(value) if value else None
 
 
