@@ -575,3 +575,32 @@ def test_two_runway_charts_render_as_subcharts_of_one_umbrella_with_shared_globa
 
     with pytest.raises(VerifyError, match="kas"):
         helm.render(umbrella, {**values, "kas": {"replicaCount": "two"}}, name="s", namespace="n")
+
+
+DEEP_JSON = "[" * 100_000 + "]" * 100_000
+
+
+def test_json_nested_past_what_python_reads_is_a_problem_or_ignored_never_a_crash(
+    kas: Path, tmp_path: Path
+) -> None:
+    """A chart's values.schema.json and the JSON annotations verify reads are the chart's
+    text: nesting deeper than Python's json reader recurses is named, or read as absent."""
+    from runway.verify import hardening, verify_chart, wiring
+
+    chart = tmp_path / "kas"
+    __import__("shutil").copytree(kas, chart)
+    (chart / "values.schema.json").write_text('{"a": ' + DEEP_JSON + "}")
+    report = verify_chart(chart)
+    assert any(
+        "values.schema.json is not a JSON schema Helm could use: nested too deeply" in p
+        for p in report.problems
+    ), report.problems
+
+    deployment = one(objects(kas), "Deployment")
+    annotations = deployment["spec"]["template"]["metadata"].setdefault("annotations", {})
+    annotations[hardening.EXCEPTIONS_ANNOTATION] = DEEP_JSON
+    assert hardening.check(deployment) == hardening.check(one(objects(kas), "Deployment"))
+    service = {
+        "metadata": {"name": "s", "annotations": {"cloud.google.com/backend-config": DEEP_JSON}}
+    }
+    assert wiring._told("Ingress", service, [], {}) is False

@@ -56,7 +56,7 @@ def _declared(obj: dict[str, Any]) -> dict[str, str]:
     text = (meta.get("annotations") or {}).get(EXCEPTIONS_ANNOTATION)
     try:
         reasons = json.loads(text) if isinstance(text, str) else {}
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what json reads
         return {}
     if not isinstance(reasons, dict):
         return {}

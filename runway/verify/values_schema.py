@@ -36,8 +36,9 @@ def checker(chart: Path) -> Callable[[dict[str, Any]], list[str]]:
         return lambda merged: []
     try:
         validator = _validator(text)
-    except ValueError as err:  # not JSON, or not a schema (jsonschema_rs.ValidationError)
-        broken = f"{FILE} is not a JSON schema Helm could use: {str(err).splitlines()[0]}"
+    except (ValueError, RecursionError) as err:  # jsonschema_rs.ValidationError is a ValueError
+        reason = "nested too deeply" if isinstance(err, RecursionError) else str(err)
+        broken = f"{FILE} is not a JSON schema Helm could use: {reason.splitlines()[0]}"
         return lambda merged: [broken]
 
     def check(merged: dict[str, Any]) -> list[str]:

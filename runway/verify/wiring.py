@@ -771,7 +771,7 @@ def _told(
     )
     try:
         config = json.loads(annotation or "{}").get("default")
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):
         return False
     backend = by_name.get(("BackendConfig", str(config))) or {}
     return bool((backend.get("spec") or {}).get("healthCheck"))
