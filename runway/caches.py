@@ -29,7 +29,7 @@ class JsonCache:
 def _read(path: Path) -> dict[str, dict[str, Any]]:
     try:
         data = json.loads(path.read_text())
-    except (OSError, ValueError):
+    except (OSError, ValueError, RecursionError):
         return {}
     if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
         return {}

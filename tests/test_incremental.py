@@ -96,6 +96,10 @@ def test_a_cache_runway_did_not_write_is_not_trusted(tmp_path: Path, reads: list
     _, stderr = _build(manifests, out)
     assert reads == ["ai-gateway"], "read again rather than trusting the cache"
     assert "planted" not in stderr and "startup CPU boost" in stderr
+    cache_file.write_text("[" * 100_000 + "]" * 100_000)  # nested past what json reads
+    reads.clear()
+    _build(manifests, out)
+    assert reads == ["ai-gateway"]
 
 
 def _tree(root: Path) -> dict[str, bytes]:

@@ -638,6 +638,9 @@ def test_stack_plan_diff_shows_what_an_environment_change_adds_changes_and_remov
     junk.write_text("[]")
     refused = run_cli("stack", "plan", str(STAGING), "--diff", str(junk))
     assert refused.exit_code == 2 and "not a plan written by runway stack plan" in refused.stderr
+    junk.write_text("[" * 100_000 + "]" * 100_000)
+    deep = run_cli("stack", "plan", str(STAGING), "--diff", str(junk))
+    assert deep.exit_code == 2 and "not a plan written by --format json" in deep.stderr
 
 
 def test_a_private_cluster_is_reached_through_its_dns_endpoint(production: Plan) -> None:

@@ -111,7 +111,7 @@ def _earlier_plan(previous: Path) -> dict[str, Any]:
 
     try:
         old = json.loads(previous.read_text())
-    except (OSError, ValueError) as err:
+    except (OSError, ValueError, RecursionError) as err:
         raise UsageError(f"{previous}: not a plan written by --format json ({err})") from None
     if not isinstance(old, dict) or old.get("format") != review.FORMAT:
         raise UsageError(f"{previous}: not a plan written by runway stack plan --format json")
