@@ -149,6 +149,46 @@ def test_a_corrupt_archive_publishes_nothing(
         assert _tags(own_registry.host, "svc/canary/agentk") == []
 
 
+def _bomb(files: dict[str, int]) -> bytes:
+    """A gzipped tar of zero-filled files (name → size): megabytes that compress to kilobytes."""
+    import io
+    import tarfile
+
+    raw = io.BytesIO()
+    with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=1) as tar:
+        for name, size in files.items():
+            info = tarfile.TarInfo(name)
+            info.size = size
+            tar.addfile(info, io.BytesIO(bytes(size)))
+    return raw.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("files", "limit"),
+    [
+        ({"kas/Chart.yaml": 10, "kas/big.bin": 6 * 2**20}, "5 MiB for a file"),
+        (
+            {"kas/Chart.yaml": 10, **{f"kas/{i}.bin": 5 * 2**20 for i in range(21)}},
+            "100 MiB in all",
+        ),
+    ],
+    ids=["one file", "in all"],
+)
+def test_an_archive_expanding_past_helms_limits_is_refused(
+    tmp_path: Path, files: dict[str, int], limit: str
+) -> None:
+    """Helm refuses a chart archive that expands past 5 MiB a file or 100 MiB in all; an
+    archive from a registry or a directory is read within the same limits, never held whole."""
+    bomb = tmp_path / "kas-1.0.0.tgz"
+    bomb.write_bytes(_bomb(files))
+    assert bomb.stat().st_size < 2**20
+    result = run_cli("publish", str(bomb), "--to", str(tmp_path / "repo"))
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    assert (
+        f"{bomb}: kas/" in result.stderr and f"expands past Helm's limit ({limit})" in result.stderr
+    )
+
+
 def test_a_missing_archive_is_named(tmp_path: Path) -> None:
     result = run_cli("publish", str(tmp_path / "nope.tgz"), "--to", str(tmp_path / "repo"))
     assert result.exit_code == 1

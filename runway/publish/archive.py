@@ -178,32 +178,52 @@ def _member_order(name: str) -> tuple[int, str]:
     return (0 if name.count("/") == 1 and name.endswith("/Chart.yaml") else 1, name)
 
 
+MAX_FILE_BYTES = 5 * 1024 * 1024
+MAX_EXPANDED_BYTES = 100 * 1024 * 1024
+"""Helm's own limits on what a chart archive may expand to, per file and in all (helm.sh/helm/v3
+pkg/chart/loader/archive.go: MaxDecompressedFileSize, MaxDecompressedChartSize): an archive a
+registry sends is read within them, so a decompression bomb is refused, not held in memory."""
+
+
 def parse_archive(path: Path, data: bytes, provenance: bytes | None = None) -> ChartArchive:
     """Check that `data` is a chart archive and read its Chart.yaml; PackageError says what is wrong."""
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
-            names = tar.getnames()
-            tops = {name.split("/", 1)[0] for name in names}
-            if len(tops) != 1:
-                raise PackageError(
-                    f"{path}: not a chart archive (expected one top-level directory, found {len(tops)})"
-                )
-            top = tops.pop()
-            member = tar.extractfile(f"{top}/Chart.yaml")
-            assert member is not None
-            chart_yaml = member.read()
-            for info in tar:
-                if info.isfile():
-                    handle = tar.extractfile(info)
-                    assert handle is not None
-                    handle.read()
-    except KeyError:
-        raise PackageError(f"{path}: not a chart archive (no Chart.yaml at its top)") from None
-    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile) as err:
+        files = _bounded_files(path, data)
+    except (tarfile.TarError, OSError, EOFError, gzip.BadGzipFile, zlib.error) as err:
         raise PackageError(
             f"{path}: corrupt chart archive ({err}); package it again with `runway package`"
         ) from None
+    tops = {name.split("/", 1)[0] for name in files}
+    if len(tops) != 1:
+        raise PackageError(
+            f"{path}: not a chart archive (expected one top-level directory, found {len(tops)})"
+        )
+    chart_yaml = files.get(f"{tops.pop()}/Chart.yaml")
+    if chart_yaml is None:
+        raise PackageError(f"{path}: not a chart archive (no Chart.yaml at its top)")
     return ChartArchive(path, data, _chart_metadata(path, chart_yaml), provenance)
+
+
+def _bounded_files(path: Path, data: bytes) -> dict[str, bytes | None]:
+    """Every entry of a gzipped tar by name, with the contents of its regular files (None for
+    the rest), each read through to its end (so a damaged stream is found) within Helm's limits."""
+    files: dict[str, bytes | None] = {}
+    remaining = MAX_EXPANDED_BYTES
+    with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
+        for info in tar:
+            if not info.isfile():
+                files[info.name] = None
+                continue
+            if info.size > MAX_FILE_BYTES or info.size > remaining:
+                limit = "5 MiB for a file" if info.size > MAX_FILE_BYTES else "100 MiB in all"
+                raise PackageError(
+                    f"{path}: {info.name} expands past Helm's limit ({limit}); not a chart"
+                )
+            handle = tar.extractfile(info)
+            assert handle is not None
+            files[info.name] = handle.read(info.size)
+            remaining -= info.size
+    return files
 
 
 def _chart_metadata(path: Path, chart_yaml: bytes) -> dict[str, Any]:
