@@ -991,6 +991,14 @@ def test_the_kas_gateway_has_one_listener_per_host(shipped: Path) -> None:
 # the system --------------------------------------------------------------------------------------
 
 
+def _point_agentk(agentk: Installed, address: str) -> None:
+    """agentk's args, telling it where KAS is."""
+    _container(agentk.objects)["args"] = [
+        "--token-file=/etc/agentk/secrets/token",
+        f"--kas-address={address}",
+    ]
+
+
 def test_the_shipped_self_managed_system_holds_together(shipped: Path) -> None:
     parts = [render(shipped / name) for name in ("kas", "agentk", "gitlab-workspaces-proxy")]
     report = check(parts)
@@ -1001,11 +1009,7 @@ def test_the_shipped_self_managed_system_holds_together(shipped: Path) -> None:
 def test_agentk_pointing_at_an_unrouted_host_or_a_grpc_route_is_named(shipped: Path) -> None:
     kas, agentk = render(shipped / "kas"), render(shipped / "agentk")
     moved = copy.deepcopy(agentk)
-    container = _container(moved.objects)
-    container["args"] = [
-        "--token-file=/etc/agentk/secrets/token",
-        "--kas-address=wss://kas.elsewhere.example.com",
-    ]
+    _point_agentk(moved, "wss://kas.elsewhere.example.com")
     assert check([kas, moved]).problems == [
         "agentk: --kas-address=wss://kas.elsewhere.example.com: no installed chart routes host "
         "kas.elsewhere.example.com; give KAS's agent listener that host"
@@ -1020,15 +1024,9 @@ def test_agentk_pointing_at_an_unrouted_host_or_a_grpc_route_is_named(shipped: P
         "agentk: --kas-address=wss://kas.gitlab.example.com: no KAS chart is installed with it; add the kas chart"
     ]
     internal = copy.deepcopy(agentk)
-    _container(internal.objects)["args"] = [
-        "--token-file=/etc/agentk/secrets/token",
-        "--kas-address=grpc://kas.gitlab.svc:8150",
-    ]
+    _point_agentk(internal, "grpc://kas.gitlab.svc:8150")
     assert check([kas, internal]).problems == []
-    _container(internal.objects)["args"] = [
-        "--token-file=/etc/agentk/secrets/token",
-        "--kas-address=grpc://kas.gitlab.svc:8153",
-    ]
+    _point_agentk(internal, "grpc://kas.gitlab.svc:8153")
     assert check([kas, internal]).problems == [
         "agentk: --kas-address=grpc://kas.gitlab.svc:8153: Service kas port 8153 reaches container "
         "port 8153, but KAS takes agents on 8150 (agent.listen.address)"
@@ -1064,10 +1062,7 @@ def test_a_kas_config_that_is_not_a_yaml_mapping_is_named_not_a_crash(
     if "deep" in broken:
         assert any("nesting deeper than 64 levels" in p for p in problems), problems
     agentk = render(shipped / "agentk")
-    _container(agentk.objects)["args"] = [
-        "--token-file=/etc/agentk/secrets/token",
-        "--kas-address=grpc://kas.gitlab.svc:8150",
-    ]
+    _point_agentk(agentk, "grpc://kas.gitlab.svc:8150")
     assert check([kas, agentk]).problems == [
         "agentk: --kas-address=grpc://kas.gitlab.svc:8150: Service kas port 8150: KAS's "
         "configuration file names no agent port (agent.listen.address); see KAS's own check"
