@@ -521,6 +521,7 @@ def _types(data: Any) -> Any:
     return type(data).__name__
 
 
+@pytest.mark.filterwarnings("ignore::ruamel.yaml.error.MantissaNoDotYAML1_1Warning")
 def test_configuration_files_read_through_libyaml_give_what_the_pure_reader_gave(
     tmp_path: Path,
 ) -> None:
@@ -549,23 +550,31 @@ def test_configuration_files_read_through_libyaml_give_what_the_pure_reader_gave
     texts = [*configs, tricky, "on: off\nyes: no\nmode: 0400\nport: 08\n"]
     texts += [p.read_text() for p in sorted(MANIFESTS.rglob("*.yml"))]
     texts += [fuzz.mutate(rng.choice(texts), rng) for _ in range(600)]
-    both = 0
-    for text in texts:
-        try:
-            theirs = YAML(typ="safe", pure=True).load(text)
-        except Exception:
-            continue
-        try:
-            ours = yamlio.load_config(text)
-        except YAMLError:
-            continue  # libyaml refuses a few oddities the pure scanner takes (an empty key)
-        assert (repr(ours), _types(ours)) == (repr(theirs), _types(theirs)), text
-        both += 1
-    assert both > len(configs) + 100
-    for text in configs:
-        assert yamlio.load_config(text) == YAML(typ="safe", pure=True).load(text)
+
+    def pure(rules: tuple[int, int]) -> YAML:
+        reader = YAML(typ="safe", pure=True)
+        reader.version = rules
+        return reader
+
+    for version, rules in yamlio.YAML_VERSIONS.items():
+        both = 0
+        for text in texts:
+            try:
+                theirs = pure(rules).load(text)
+            except Exception:
+                continue
+            try:
+                ours = yamlio.load_config(text, version)
+            except YAMLError:
+                continue  # libyaml refuses a few oddities the pure scanner takes (an empty key)
+            assert (repr(ours), _types(ours)) == (repr(theirs), _types(theirs)), (version, text)
+            both += 1
+        assert both > len(configs) + 100
+        for text in configs:
+            assert yamlio.load_config(text, version) == pure(rules).load(text)
+        assert not yamlio._config_reader(version).doc_infos
     assert yamlio.load_config("on: off\nmode: 0400\n") == {"on": "off", "mode": 400}
-    assert not yamlio._config_reader().doc_infos
+    assert yamlio.load_config("on: off\nmode: 0400\n", "1.1") == {True: False, "mode": 256}
 
 
 @pytest.mark.parametrize("depth", [5_000, 200_000])

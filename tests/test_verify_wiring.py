@@ -1033,6 +1033,28 @@ def test_agentk_pointing_at_an_unrouted_host_or_a_grpc_route_is_named(shipped: P
     ]
 
 
+def test_kas_config_is_read_by_yaml_1_1_rules_as_kas_reads_it(shipped: Path) -> None:
+    """KAS turns its YAML into JSON with sigs.k8s.io/yaml (go-yaml v2, YAML 1.1) before
+    protojson: `websocket: yes` is the bool it wants, and `external_url: yes` is a bool where it
+    wants text (KAS stops at start). Read by YAML 1.2's rules, both would be judged the other
+    way round."""
+    kas = render(shipped / "kas")
+    config = next(
+        o
+        for o in kas.objects
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"].endswith("-config")
+    )
+    (key,) = config["data"]
+    text = config["data"][key]
+    assert "    websocket: true\n" in text and "  external_url: https://" in text
+    config["data"][key] = text.replace("    websocket: true\n", "    websocket: yes\n").replace(
+        "  external_url: https://gitlab.example.com\n", "  external_url: yes\n"
+    )
+    problems = [p for p in _contract("kas", kas.objects) if "does not read as a" in p]
+    assert len(problems) == 1 and "gitlab.external_url is True" in problems[0], problems
+    assert "which kas does not read as a string" in problems[0]
+
+
 BROKEN_CONFIGS = {
     "nested 5,000 deep": "a: " + "[" * 5000 + "]" * 5000 + "\n",
     "nested 200,000 deep": "a: " + "[" * 200_000 + "]" * 200_000 + "\n",

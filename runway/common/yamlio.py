@@ -4,7 +4,8 @@ Two readers: `load`/`load_all` for machine-written YAML (Helm's renders, Chart.y
 our data files), read as Helm and Kubernetes read it (go-yaml v2 through sigs.k8s.io/yaml: YAML
 1.1, so `defaultMode: 0400` is octal 256, and a repeated key is an error) with libyaml's C
 parser; `load_config` for a component's configuration file, read as the component reads it
-(YAML 1.2: `on` stays a string). Manifests are read by
+(by YAML 1.2's rules, where `on` stays a string, or 1.1's where its contract says so, as KAS's
+does). Manifests are read by
 `manifest/_yaml.py`, which also records where every node sits; Helm's repository index is
 round-tripped by `publish/index.py`.
 """
@@ -14,11 +15,12 @@ from __future__ import annotations
 import copy
 import functools
 import threading
+import warnings
 from typing import Any
 
 import yaml
 from ruamel.yaml import YAML
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MantissaNoDotYAML1_1Warning, MarkedYAMLError
 
 from runway.common import nesting
 
@@ -114,21 +116,30 @@ CONFIG_MAX_DEPTH = 64
 """Deeper nesting than any component's configuration has; refused before anything recursive
 (ruamel's C composer, a deep copy) reads it."""
 
+YAML_VERSIONS = {"1.1": (1, 1), "1.2": (1, 2)}
+"""The YAML rules a component's reader follows: Go components reading through go-yaml v2
+(sigs.k8s.io/yaml, as KAS does) take `yes`, `on` and `0400` as YAML 1.1 does. (ruamel's 1.1
+rules also read `1:20` as sexagesimal 80, which go-yaml v2 leaves as text.)"""
+
+# go-yaml v2 reads `1e3` as a float as YAML 1.1 readers may; ruamel reads it too, but warns.
+warnings.filterwarnings("ignore", category=MantissaNoDotYAML1_1Warning)
+
 
 class ConfigTooDeep(MarkedYAMLError):
     """A configuration file that nests deeper than CONFIG_MAX_DEPTH."""
 
 
-def load_config(text: str) -> Any:
-    """A component's configuration file as the component reads it (YAML 1.2: `on` stays a
-    string); ruamel's YAMLError when it is not YAML or nests deeper than CONFIG_MAX_DEPTH. A
-    fresh copy each time: every render of a chart carries the same config files."""
-    return copy.deepcopy(_config(text))
+def load_config(text: str, version: str = "1.2") -> Any:
+    """A component's configuration file as the component reads it, by the YAML rules of
+    `version` (YAML_VERSIONS: under 1.2 `on` stays a string, under 1.1 it is true); ruamel's
+    YAMLError when it is not YAML or nests deeper than CONFIG_MAX_DEPTH. A fresh copy each
+    time: every render of a chart carries the same config files."""
+    return copy.deepcopy(_config(text, version))
 
 
 @functools.lru_cache(maxsize=256)
-def _config(text: str) -> Any:
-    reader = _config_reader()
+def _config(text: str, version: str) -> Any:
+    reader = _config_reader(version)
     if nesting.may_nest(text, CONFIG_MAX_DEPTH):
         mark = nesting.deeper_than(reader, text, CONFIG_MAX_DEPTH)
         if mark is not None:
@@ -141,11 +152,14 @@ def _config(text: str) -> Any:
 _CONFIG_READERS = threading.local()
 
 
-def _config_reader() -> YAML:
-    """This thread's reader of configuration files (libyaml's parser): making one scans
-    ruamel's folder for plug-ins, and the pure-Python parser took four times as long."""
-    reader: YAML | None = getattr(_CONFIG_READERS, "yaml", None)
+def _config_reader(version: str) -> YAML:
+    """This thread's reader of configuration files by the rules of `version` (libyaml's
+    parser): making one scans ruamel's folder for plug-ins, and the pure-Python parser took
+    four times as long."""
+    readers: dict[str, YAML] = _CONFIG_READERS.__dict__.setdefault("by_version", {})
+    reader = readers.get(version)
     if reader is None:
-        reader = _CONFIG_READERS.yaml = YAML(typ="safe", pure=False)
+        reader = readers[version] = YAML(typ="safe", pure=False)
+        reader.version = YAML_VERSIONS[version]
     reader.doc_infos.clear()  # one per stream read, kept until the reader is discarded
     return reader

@@ -131,7 +131,7 @@ class _Context:
         obj = self.by_name.get(("ConfigMap", source.name))
         text = config_data(obj).get(source.key) if obj else None
         try:
-            config = yamlio.load_config((text or b"").decode())
+            config = yamlio.load_config((text or b"").decode(), spec.get("yaml", "1.2"))
         except YAMLError as err:
             return f"{where}: {path} is not YAML: {err}"
         if not isinstance(config, dict):

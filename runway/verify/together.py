@@ -175,7 +175,8 @@ def _agent_port(view: Any, objects: list[dict[str, Any]]) -> int | None:
     if obj is None or source is None:
         return None
     try:
-        config = yamlio.load_config(str((obj.get("data") or {}).get(source.key, "")))
+        text = str((obj.get("data") or {}).get(source.key, ""))
+        config = yamlio.load_config(text, spec.get("yaml", "1.2"))
     except YAMLError:
         return None  # KAS's own contract check names the file that is not YAML
     return contracts.address_port(contracts.config_value(config, "agent.listen.address"))
